@@ -1,0 +1,133 @@
+"""tf.data training pipelines, following the pix2pix/CycleGAN papers' data handling.
+
+Decode once, resize to the load size (286 for 256 crops) and cache; then per epoch: shuffle, the same random
+crop and flip for both images of a pair, normalise to [-1, 1], batch and prefetch. Randomness comes from
+stateless ops seeded by `tf.data.Dataset.random(seed)`, so a pipeline is deterministic given its seed.
+"""
+
+import tensorflow as tf
+
+from tfstyle.data import sources
+from tfstyle.data.convert import to_model_range
+from tfstyle.errors import DatasetError
+
+AUTOTUNE = tf.data.AUTOTUNE
+DIRECTIONS = ("AtoB", "BtoA")
+
+
+def default_load_size(image_size):
+    """The papers' resize-before-crop size: 286 for 256 (ratio 286/256), rounded to an even number."""
+    return int(round(image_size * 286 / 256 / 2)) * 2
+
+
+def load_paired(
+    source, split="train", image_size=256, direction="AtoB", batch_size=1, jitter=None, flip=None,
+    shuffle=None, load_size=None, seed=0, cache=True, data_dir=None, count=None,
+):  # fmt: skip
+    """Paired (input, target) batches, float32 in [-1, 1].
+
+    Reference: Isola et al., "Image-to-Image Translation with Conditional Adversarial Networks", CVPR 2017
+    (random jitter: resize to 286, random crop 256, random mirroring).
+
+    Args:
+        source: `pix2pix/<name>`, `synthetic/labels`, or a local folder (see `tfstyle.data.sources`).
+        split: "train", "val" or "test". Defaults to "train".
+        image_size: side of the square crops fed to the model. Defaults to 256.
+        direction: "AtoB" (input = A, the left half) or "BtoA". Defaults to "AtoB".
+        batch_size: images per batch. Defaults to 1 (the paper's setting).
+        jitter: resize to `load_size` then random-crop. Defaults to True for "train", else False.
+        flip: random horizontal flip (same for both images). Defaults to True for "train", else False.
+        shuffle: shuffle every epoch. Defaults to True for "train", else False.
+        load_size: resize size before cropping. Defaults to image_size·286/256.
+        seed: seed for shuffling, crops and flips. Defaults to 0.
+        cache: keep decoded, resized images in memory after the first epoch. Defaults to True.
+        data_dir: TFDS data folder. Defaults to TFDS's own.
+        count: number of examples of a synthetic source. Defaults to the task's split size.
+
+    Returns:
+        A `tf.data.Dataset` of `(input, target)` float32 batches of shape (B, image_size, image_size, 3).
+    """
+    _check_direction(direction)
+    training = split == "train"
+    jitter, flip, shuffle = (training if v is None else v for v in (jitter, flip, shuffle))
+    size = (load_size or default_load_size(image_size)) if jitter else image_size
+    raw = sources.open_paired(source, split, native_size=size, seed=seed, data_dir=data_dir, count=count)
+    ds = raw.pairs.map(lambda a, b: (_resize(a, size), _resize(b, size)), num_parallel_calls=AUTOTUNE)
+    ds = ds.cache() if cache else ds
+    if shuffle:
+        ds = ds.shuffle(max(raw.count, 1), seed=seed, reshuffle_each_iteration=True)
+    ds = _with_seeds(ds, seed).map(
+        lambda pair, s: _augment_pair(pair[0], pair[1], s, image_size, jitter, flip), num_parallel_calls=AUTOTUNE
+    )
+    if direction == "BtoA":
+        ds = ds.map(lambda a, b: (b, a))
+    ds = ds.map(lambda a, b: (to_model_range(a), to_model_range(b)))
+    return ds.batch(batch_size, drop_remainder=training).prefetch(AUTOTUNE)
+
+
+def load_unpaired(
+    source, split="train", image_size=256, batch_size=1, jitter=None, flip=None, shuffle=None,
+    load_size=None, seed=0, cache=True, data_dir=None, count=None,
+):  # fmt: skip
+    """Unpaired (a, b) batches, float32 in [-1, 1]; an epoch lasts max(|A|, |B|) steps.
+
+    Reference: Zhu et al., "Unpaired Image-to-Image Translation using Cycle-Consistent Adversarial Networks",
+    ICCV 2017 (resize to 286, random crop 256, flip; the smaller domain is reshuffled and reused).
+
+    Args: as `load_paired`, without `direction`; `source` is `cycle_gan/<config>`, `synthetic/stripes` or a
+        folder with trainA/ trainB/ testA/ testB/.
+
+    Returns:
+        A `tf.data.Dataset` of `(a, b)` float32 batches of shape (B, image_size, image_size, 3).
+    """
+    training = split == "train"
+    jitter, flip, shuffle = (training if v is None else v for v in (jitter, flip, shuffle))
+    size = (load_size or default_load_size(image_size)) if jitter else image_size
+    raw = sources.open_unpaired(source, split, native_size=size, seed=seed, data_dir=data_dir, count=count)
+    steps = max(raw.count_a, raw.count_b)
+
+    def domain(ds, count, domain_seed):
+        ds = ds.map(lambda image: _resize(image, size), num_parallel_calls=AUTOTUNE)
+        ds = ds.cache() if cache else ds
+        if shuffle:
+            ds = ds.shuffle(max(count, 1), seed=domain_seed, reshuffle_each_iteration=True)
+        ds = ds.repeat()
+        return _with_seeds(ds, domain_seed).map(
+            lambda image, s: _augment_one(image, s, image_size, jitter, flip), num_parallel_calls=AUTOTUNE
+        )
+
+    ds = tf.data.Dataset.zip(domain(raw.a, raw.count_a, seed), domain(raw.b, raw.count_b, seed + 1)).take(steps)
+    ds = ds.map(lambda a, b: (to_model_range(a), to_model_range(b)))
+    ds = ds.batch(batch_size, drop_remainder=training).prefetch(AUTOTUNE)
+    return ds.apply(tf.data.experimental.assert_cardinality(steps // batch_size if training else -(-steps // batch_size)))
+
+
+def _check_direction(direction):
+    if direction not in DIRECTIONS:
+        raise DatasetError(f'Unknown direction. Received: direction="{direction}"; expected "AtoB" or "BtoA".')
+
+
+def _resize(image, size):
+    """Bicubic resize to size×size (the references use bicubic), back to uint8 for a compact cache."""
+    image = tf.image.resize(image, [size, size], method="bicubic", antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+def _with_seeds(ds, seed):
+    """Pairs each element with a fresh stateless seed (shape [2]), different every epoch."""
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    return tf.data.Dataset.zip(ds, seeds)
+
+
+def _augment_pair(a, b, seed, image_size, jitter, flip):
+    both = _augment_one(tf.concat([a, b], axis=-1), seed, image_size, jitter, flip)  # same crop and flip
+    return both[..., :3], both[..., 3:]
+
+
+def _augment_one(image, seed, image_size, jitter, flip):
+    channels = image.shape[-1]
+    if jitter:
+        image = tf.image.stateless_random_crop(image, [image_size, image_size, channels], seed=seed)
+    if flip:
+        image = tf.image.stateless_random_flip_left_right(image, seed=seed[::-1])
+    return tf.ensure_shape(image, [image_size, image_size, channels])
