@@ -9,3 +9,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from tfstyle.errors import DatasetError, ExportError, ImageError, TfstyleError, WeightsError  # noqa: E402
 from tfstyle import data  # noqa: E402,F401  (registers the pix2pix TFDS builder)
+from tfstyle.translate import CycleGAN, Pix2Pix  # noqa: E402
+
+__all__ = ["CycleGAN", "DatasetError", "ExportError", "ImageError", "Pix2Pix", "TfstyleError", "WeightsError"]

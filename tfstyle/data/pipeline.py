@@ -52,7 +52,8 @@ def load_paired(
     jitter, flip, shuffle = (training if v is None else v for v in (jitter, flip, shuffle))
     size = (load_size or default_load_size(image_size)) if jitter else image_size
     raw = sources.open_paired(source, split, native_size=size, seed=seed, data_dir=data_dir, count=count)
-    ds = raw.pairs.map(lambda a, b: (_resize(a, size), _resize(b, size)), num_parallel_calls=AUTOTUNE)
+    ds = raw.pairs.apply(tf.data.experimental.assert_cardinality(raw.count))
+    ds = ds.map(lambda a, b: (_resize(a, size), _resize(b, size)), num_parallel_calls=AUTOTUNE)
     ds = ds.cache() if cache else ds
     if shuffle:
         ds = ds.shuffle(max(raw.count, 1), seed=seed, reshuffle_each_iteration=True)
@@ -91,12 +92,13 @@ def load_unpaired(
         ds = ds.cache() if cache else ds
         if shuffle:
             ds = ds.shuffle(max(count, 1), seed=domain_seed, reshuffle_each_iteration=True)
-        ds = ds.repeat()
+        # Only the smaller domain repeats: the larger one ends the epoch, so both caches get completed.
+        ds = ds.repeat() if count < steps else ds
         return _with_seeds(ds, domain_seed).map(
             lambda image, s: _augment_one(image, s, image_size, jitter, flip), num_parallel_calls=AUTOTUNE
         )
 
-    ds = tf.data.Dataset.zip(domain(raw.a, raw.count_a, seed), domain(raw.b, raw.count_b, seed + 1)).take(steps)
+    ds = tf.data.Dataset.zip(domain(raw.a, raw.count_a, seed), domain(raw.b, raw.count_b, seed + 1))
     ds = ds.map(lambda a, b: (to_model_range(a), to_model_range(b)))
     ds = ds.batch(batch_size, drop_remainder=training).prefetch(AUTOTUNE)
     return ds.apply(tf.data.experimental.assert_cardinality(steps // batch_size if training else -(-steps // batch_size)))

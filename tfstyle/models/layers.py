@@ -1,0 +1,103 @@
+"""Layers the papers' networks need beyond Keras's own, and the choice of normalisation by name.
+
+`InstanceNormalization` is written with plain mean/rsqrt ops (no reshape-heavy GroupNormalization) so it
+converts to TFLite builtins (MEAN, SUB, MUL, RSQRT) and quantises to int8.
+"""
+
+import keras
+from keras import layers, ops
+
+# Weight init of the pix2pix/CycleGAN reference (`init_type="normal"`, gain 0.02).
+CONV_INIT = keras.initializers.RandomNormal(0.0, 0.02)
+GAMMA_INIT = keras.initializers.RandomNormal(1.0, 0.02)
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class InstanceNormalization(layers.Layer):
+    """Instance normalisation (Ulyanov et al. 2016): per-image, per-channel mean/variance over H and W.
+
+    Computed in float32 whatever the dtype policy (it is a reduction), cast back on output.
+
+    Args:
+        epsilon: added to the variance. Defaults to 1e-5 (PyTorch's default).
+        center: learn a per-channel offset. Defaults to False (the CycleGAN reference has no affine).
+        scale: learn a per-channel scale. Defaults to False.
+    """
+
+    def __init__(self, epsilon=1e-5, center=False, scale=False, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon, self.center, self.scale = epsilon, center, scale
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(shape=(channels,), initializer=GAMMA_INIT, name="gamma") if self.scale else None
+        self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta") if self.center else None
+
+    def call(self, x):
+        dtype = x.dtype
+        x = ops.cast(x, "float32")
+        mean = ops.mean(x, axis=[1, 2], keepdims=True)
+        centered = x - mean
+        variance = ops.mean(ops.square(centered), axis=[1, 2], keepdims=True)
+        y = centered * ops.rsqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            y = y * ops.cast(self.gamma, "float32")
+        if self.beta is not None:
+            y = y + ops.cast(self.beta, "float32")
+        return ops.cast(y, dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "center": self.center, "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class ReflectionPadding2D(layers.Layer):
+    """Reflection padding of `padding` pixels on each side of H and W (TFLite: MIRROR_PAD)."""
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = padding
+
+    def call(self, x):
+        p = self.padding
+        return ops.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        grow = lambda n: None if n is None else n + 2 * self.padding  # noqa: E731
+        return (b, grow(h), grow(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+def _batch_norm(name):
+    # PyTorch BatchNorm2d defaults: momentum 0.1 (Keras 0.9), eps 1e-5; reference init gamma ~ N(1, 0.02).
+    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT, name=name)
+
+
+def _instance_norm(name):
+    return InstanceNormalization(name=name)
+
+
+def _no_norm(name):
+    return layers.Identity(name=name)
+
+
+NORMS = {"batch": _batch_norm, "instance": _instance_norm, "none": _no_norm}
+
+
+def norm_layer(norm):
+    """The normalisation-layer factory (called with a layer name) for `norm` in "batch", "instance", "none"."""
+    if norm not in NORMS:
+        choices = ", ".join(f'"{name}"' for name in NORMS)
+        raise ValueError(f'Unknown normalisation. Received: norm="{norm}"; expected one of {choices}.')
+    return NORMS[norm]
+
+
+def conv_bias(norm):
+    """The reference's rule: convolutions followed by batch norm have no bias (it would be cancelled)."""
+    return norm != "batch"

@@ -1,0 +1,76 @@
+"""What Pix2Pix and CycleGAN share: optimiser defaults, loss scaling, checkpoint state, sample grids."""
+
+import keras
+import numpy as np
+from keras.src.losses import loss as loss_module
+
+from tfstyle.data.convert import to_uint8
+from tfstyle.translate.inference import translate_images
+
+UPDATES = ("sequential", "simultaneous")
+
+
+def default_optimizer(optimizer=None):
+    """Adam(2e-4, β1=0.5) as in both papers; wrapped for loss scaling under the mixed_float16 policy."""
+    optimizer = optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
+    if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(
+        optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+class TranslationGAN(keras.Model):
+    """Base class of the image-translation GANs: subclasses define the networks and train/test steps."""
+
+    def apply_loss(self, tape, loss, optimizer, variables):
+        """Gradient step of `loss` on `variables`: scaled for tf.distribute replicas and for loss scaling."""
+        scaled = optimizer.scale_loss(loss_module.scale_loss_for_distribution(loss))
+        grads = tape.gradient(scaled, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+
+    def build_optimizers(self):
+        """Creates optimiser slots up front (needed before restoring a checkpoint)."""
+        for optimizer, variables in self.optimizer_variables():
+            if not optimizer.built:
+                optimizer.build(variables)
+
+    def iterations_done(self):
+        """Training steps taken so far (the generator optimiser's iteration count)."""
+        return int(self.optimizer_variables()[0][0].iterations.numpy())
+
+    def generators(self):
+        """Name -> generator, for saving and export."""
+        raise NotImplementedError
+
+    def optimizer_variables(self):
+        """(optimizer, variables) pairs."""
+        raise NotImplementedError
+
+    def checkpoint_items(self):
+        """Everything a resumed run needs, as trackables for `tf.train.Checkpoint`."""
+        items = {f"net_{name}": net for name, net in self.networks().items()}
+        for i, (optimizer, _) in enumerate(self.optimizer_variables()):
+            items[f"optimizer_{i}"] = optimizer
+        return items
+
+    def networks(self):
+        raise NotImplementedError
+
+    def sample_rows(self, batch):
+        """Rows of uint8 images to show for a batch: list of (N, H, W, 3) arrays, one per column."""
+        raise NotImplementedError
+
+    def translate(self, images, direction=None, test_time_dropout=False):
+        """Translates uint8 RGB images of any size (see `translate_images`)."""
+        return translate_images(self.generator_for(direction), images, test_time_dropout)
+
+    def generator_for(self, direction):
+        raise NotImplementedError
+
+
+def image_grid(columns):
+    """Stacks columns of (N, H, W, 3) uint8 images into one (N·H, C·W, 3) grid."""
+    columns = [np.asarray(to_uint8(c)) if np.asarray(c).dtype != np.uint8 else np.asarray(c) for c in columns]
+    rows = [np.concatenate([c[i] for c in columns], axis=1) for i in range(len(columns[0]))]
+    return np.concatenate(rows, axis=0)
