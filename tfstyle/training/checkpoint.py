@@ -57,7 +57,8 @@ class ResumableCheckpoint(keras.callbacks.Callback):
                 f"({str(err)[:200]}). Resume with the same settings, or train into a new output folder."
             ) from None
         self.restored_epoch = int(self.epoch.numpy())
-        log.info("resumed from %s at epoch %d", manager.latest_checkpoint, self.restored_epoch + 1)
+        state = ", ".join(f"{k} {v}" for k, v in self.model.training_state().items())
+        log.info("resumed from %s at epoch %d (%s)", manager.latest_checkpoint, self.restored_epoch + 1, state)
         return self.restored_epoch
 
     def on_train_begin(self, logs=None):

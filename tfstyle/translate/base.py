@@ -25,7 +25,8 @@ class TranslationGAN(keras.Model):
 
     def apply_loss(self, tape, loss, optimizer, variables):
         """Gradient step of `loss` on `variables`: scaled for tf.distribute replicas and for loss scaling."""
-        scaled = optimizer.scale_loss(loss_module.scale_loss_for_distribution(loss))
+        with tape:  # the scaling must be recorded too, or the gradients would be None
+            scaled = optimizer.scale_loss(loss_module.scale_loss_for_distribution(loss))
         grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables))
 
@@ -38,6 +39,11 @@ class TranslationGAN(keras.Model):
     def iterations_done(self):
         """Training steps taken so far (the generator optimiser's iteration count)."""
         return int(self.optimizer_variables()[0][0].iterations.numpy())
+
+    def training_state(self):
+        """A short summary of the resumable state (shown when a run resumes)."""
+        optimizer = self.optimizer_variables()[0][0]
+        return {"step": self.iterations_done(), "learning_rate": f"{float(optimizer.learning_rate):.6g}"}
 
     def generators(self):
         """Name -> generator, for saving and export."""

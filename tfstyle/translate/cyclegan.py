@@ -73,6 +73,9 @@ class CycleGAN(TranslationGAN):
         names = ("g_loss", "g_gan", "cycle", "identity", "d_loss")
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         self.test_trackers = {name: keras.metrics.Mean(name=name) for name in ("cycle_l1", "identity_l1")}
+        # Create optimiser slots now, under the caller's strategy scope: built lazily inside a replica
+        # step they break MirroredStrategy ("You must feed a value for placeholder tensor").
+        self.build_optimizers()
 
     @property
     def metrics(self):
@@ -134,6 +137,10 @@ class CycleGAN(TranslationGAN):
 
     def checkpoint_items(self):
         return {**super().checkpoint_items(), "pool_A": self.pool_a, "pool_B": self.pool_b}
+
+    def training_state(self):
+        pools = {"pool_A": int(self.pool_a.count.numpy()), "pool_B": int(self.pool_b.count.numpy())}
+        return {**super().training_state(), **pools}
 
     def generators(self):
         return {"generator_AtoB": self.generator_ab, "generator_BtoA": self.generator_ba}

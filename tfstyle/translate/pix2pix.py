@@ -63,6 +63,9 @@ class Pix2Pix(TranslationGAN):
         self.lambda_l1, self.update = float(lambda_l1), update
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("g_gan", "g_l1", "g_loss", "d_loss")}
         self.test_trackers = {name: keras.metrics.Mean(name=name) for name in ("l1", "psnr", "ssim")}
+        # Create optimiser slots now, under the caller's strategy scope: built lazily inside a replica
+        # step they break MirroredStrategy ("You must feed a value for placeholder tensor").
+        self.build_optimizers()
 
     @property
     def metrics(self):

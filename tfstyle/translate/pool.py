@@ -24,6 +24,7 @@ class ImagePool(keras.layers.Layer):
     """
 
     def __init__(self, pool_size=50, image_shape=(256, 256, 3), seed=None, **kwargs):
+        kwargs.setdefault("dtype", "float32")  # the pool stores float32 images under any mixed policy
         super().__init__(**kwargs)
         self.pool_size, self.image_shape, self.seed = int(pool_size), tuple(image_shape), seed
         sync = {"synchronization": "on_read", "aggregation": "only_first_replica"}

@@ -1,0 +1,84 @@
+"""Network builders: the papers' exact parameter counts, shapes, layer rules, serialisation."""
+
+import keras
+import numpy as np
+import pytest
+
+from tfstyle.models import (
+    InstanceNormalization, norm_layer, patchgan_discriminator, pixel_discriminator, resnet_generator, unet_generator,
+)  # fmt: skip
+
+
+def trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def output_shape(model, size, channels=3):
+    return tuple(model(np.zeros((1, size, size, channels), np.float32)).shape)
+
+
+def test_unet_256_matches_the_paper():
+    g = unet_generator(256)
+    assert abs(trainable(g) - 54_413_955) <= 0.001 * 54_413_955
+    assert trainable(g) == 54_413_955
+    assert output_shape(g, 256) == (1, 256, 256, 3)
+    downs = [l for l in g.layers if l.name.startswith("unet_down") and l.name[-1].isdigit()]
+    assert len(downs) == 8 and all(l.strides == (2, 2) and l.kernel_size == (4, 4) for l in downs)
+    assert [l.name for l in g.layers if isinstance(l, keras.layers.Dropout)] == [
+        "unet_up7_dropout", "unet_up6_dropout", "unet_up5_dropout"]  # fmt: skip
+    names = {l.name for l in g.layers}
+    assert "unet_down1_norm" not in names and "unet_down8_norm" not in names  # outermost / innermost
+    assert g.get_layer("unet_output").activation.__name__ == "tanh"
+
+
+def test_unet_128_has_seven_downsamplings_and_instance_norm_variant():
+    g = unet_generator(128, ngf=8, norm="instance")
+    assert g.name == "unet_generator_7"
+    assert output_shape(g, 128) == (1, 128, 128, 3)
+    assert any(isinstance(l, InstanceNormalization) for l in g.layers)
+    assert len([l for l in g.layers if isinstance(l, keras.layers.Dropout)]) == 2
+
+
+def test_patchgan_70_counts_and_output():
+    d = patchgan_discriminator(6, norm="batch")
+    assert trainable(d) == 2_768_705
+    assert output_shape(d, 256, 6) == (1, 30, 30, 1)
+    d = patchgan_discriminator(3, norm="instance")
+    assert trainable(d) == 2_764_737
+    assert output_shape(patchgan_discriminator(3, ndf=8, n_layers=2), 64) == (1, 14, 14, 1)
+    assert output_shape(pixel_discriminator(3, ndf=8), 32) == (1, 32, 32, 1)
+
+
+def test_resnet_9_blocks_exact_count():
+    g = resnet_generator(9)
+    assert trainable(g) == 11_378_179
+    assert output_shape(g, 256) == (1, 256, 256, 3)
+    small = resnet_generator(6, ngf=8)
+    assert output_shape(small, 64) == (1, 64, 64, 3)
+    assert len([l for l in small.layers if l.name.endswith("_add")]) == 6
+
+
+def test_instance_norm_against_numpy(rng):
+    x = rng.normal(2.0, 3.0, (2, 5, 7, 4)).astype(np.float32)
+    y = np.asarray(InstanceNormalization()(x))
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(y, (x - mean) / np.sqrt(var + 1e-5), atol=1e-4)
+    layer = InstanceNormalization()
+    layer(x)
+    assert layer.count_params() == 0 and InstanceNormalization(center=True, scale=True).get_config()["scale"]
+
+
+def test_norm_choice_error_lists_valid_names():
+    with pytest.raises(ValueError) as info:
+        norm_layer("batchy")
+    assert str(info.value) == 'Unknown normalisation. Received: norm="batchy"; expected one of "batch", "instance", "none".'
+
+
+@pytest.mark.parametrize("builder", [lambda: unet_generator(32, ngf=4, norm="instance"),
+                                     lambda: resnet_generator(2, ngf=4)])  # fmt: skip
+def test_generators_round_trip_as_keras_files_in_safe_mode(tmp_path, builder):
+    g = builder()
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
+    g.save(tmp_path / "g.keras")
+    loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded(x), g(x), atol=1e-6)

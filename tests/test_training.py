@@ -1,0 +1,164 @@
+"""The training engine: resume after SIGKILL, MirroredStrategy, mixed precision."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from tfstyle.data import load_paired, load_unpaired
+from tfstyle.training import LinearDecay, ResumableCheckpoint, set_precision
+from tfstyle.translate import CycleGAN, Pix2Pix
+
+TINY = ["--image-size", "32", "--ngf", "4", "--ndf", "4", "--batch-size", "2", "--count", "4", "--quiet"]
+
+
+def _train_command(model, dataset, run, extra=()):
+    return [sys.executable, "-m", "tfstyle", "train", model, "--dataset", dataset, "--out", str(run),
+            "--epochs", "6", "--epochs-decay", "6", *TINY, *extra]  # fmt: skip
+
+
+def _kill_after_checkpoint(command, run, min_step):
+    """Starts training, waits for a checkpoint at >= min_step, then SIGKILLs the process."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    index = run / "checkpoints" / "checkpoint"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if index.exists() and any(int(p.split("-")[-1]) >= min_step for p in _checkpoints(run)):
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "training finished before it could be killed: " + process.stderr.read().decode()[-2000:]
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    return process
+
+
+def _checkpoints(run):
+    return [name[: -len(".index")] for name in os.listdir(run / "checkpoints") if name.endswith(".index")]
+
+
+def _restore(model, run):
+    callback = ResumableCheckpoint(run / "checkpoints")
+    callback.set_model(model)
+    return callback.restore()
+
+
+def _epochs_in_history(run):
+    with open(run / "history.csv") as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle)]
+
+
+def _compiled(model, steps_per_epoch):
+    schedule = lambda: keras.optimizers.Adam(LinearDecay(2e-4, steps_per_epoch, 6, 6), beta_1=0.5)  # noqa: E731
+    model.compile(g_optimizer=schedule(), d_optimizer=schedule())
+    return model
+
+
+@pytest.mark.slow
+def test_pix2pix_resumes_after_sigkill(tmp_path):
+    run = tmp_path / "run"
+    command = _train_command("pix2pix", "synthetic/labels", run)
+    _kill_after_checkpoint(command, run, min_step=4)
+    saved = _compiled(Pix2Pix(image_size=32, ngf=4, ndf=4), 2)
+    epoch = _restore(saved, run)
+    step = int(saved.g_optimizer.iterations.numpy())
+    assert epoch >= 2 and step == 2 * epoch  # 2 steps per epoch, checkpointed at epoch ends
+    done = _epochs_in_history(run)
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lr = f"{float(LinearDecay(2e-4, 2, 6, 6)(step)):.6g}"
+    assert f"at epoch {epoch + 1} (step {step}, learning_rate {lr})" in result.stderr
+    history = _epochs_in_history(run)
+    assert history[len(done):][0] == epoch and history[-1] == 11  # continued, not restarted
+    final = _compiled(Pix2Pix(image_size=32, ngf=4, ndf=4), 2)
+    assert _restore(final, run) == 12 and int(final.g_optimizer.iterations.numpy()) == 24
+    assert float(final.g_optimizer.learning_rate) == pytest.approx(float(LinearDecay(2e-4, 2, 6, 6)(24)))
+    assert (run / "generator.keras").exists()
+
+
+@pytest.mark.slow
+def test_cyclegan_resumes_with_pool_contents(tmp_path):
+    run = tmp_path / "run"
+    command = _train_command("cyclegan", "synthetic/stripes", run, ["--n-blocks", "1", "--pool-size", "3"])
+    _kill_after_checkpoint(command, run, min_step=4)
+    saved = _compiled(CycleGAN(image_size=32, n_blocks=1, ngf=4, ndf=4, pool_size=3), 2)
+    epoch = _restore(saved, run)
+    step = int(saved.g_optimizer.iterations.numpy())
+    assert int(saved.pool_a.count.numpy()) == 3 and np.abs(saved.pool_b.images.numpy()).sum() > 0
+
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"at epoch {epoch + 1} (step {step}," in result.stderr and "pool_A 3, pool_B 3" in result.stderr
+    assert {"generator_AtoB.keras", "generator_BtoA.keras"} <= set(os.listdir(run))
+
+
+def test_changed_settings_refuse_to_resume(tmp_path):
+    from tfstyle.errors import TfstyleError
+    from tfstyle.translate.recipes import train_pix2pix
+
+    run = tmp_path / "run"
+    settings = dict(dataset="synthetic/labels", image_size=32, ngf=4, ndf=4, batch_size=2, count=2, epochs=1,
+                    epochs_decay=0)  # fmt: skip
+    train_pix2pix(run, verbose=0, **settings)
+    with pytest.raises(TfstyleError, match="different ngf"):
+        train_pix2pix(run, verbose=0, **{**settings, "ngf": 8})
+
+
+MIRRORED = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from tfstyle.data import load_paired, load_unpaired
+    from tfstyle.translate import CycleGAN, Pix2Pix
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    out = {"replicas": strategy.num_replicas_in_sync}
+    with strategy.scope():
+        p2p = Pix2Pix(image_size=32, ngf=4, ndf=4)
+        p2p.compile()
+        cyc = CycleGAN(image_size=32, n_blocks=1, ngf=4, ndf=4, pool_size=2)
+        cyc.compile()
+    h = p2p.fit(load_paired("synthetic/labels", image_size=32, batch_size=2, count=2), epochs=1, verbose=0)
+    out["pix2pix"] = [h.history["g_loss"][0], int(p2p.g_optimizer.iterations.numpy())]
+    h = cyc.fit(load_unpaired("synthetic/stripes", image_size=32, batch_size=2, count=2), epochs=1, verbose=0)
+    out["cyclegan"] = [h.history["g_loss"][0], int(cyc.g_optimizer.iterations.numpy())]
+    print("RESULT" + json.dumps(out))
+""")
+
+
+def test_one_step_under_mirrored_strategy_on_two_logical_cpus():
+    result = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.split("RESULT")[-1])
+    assert out["replicas"] == 2
+    for name in ("pix2pix", "cyclegan"):
+        loss, steps = out[name]
+        assert np.isfinite(loss) and steps == 1
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_one_step_under_mixed_precision(policy):
+    previous = set_precision(policy)
+    try:
+        p2p = Pix2Pix(image_size=32, ngf=4, ndf=4)
+        p2p.compile()
+        if policy == "mixed_float16":
+            assert isinstance(p2p.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert p2p.generator.get_layer("unet_down1").compute_dtype == policy.split("_")[1]
+        h = p2p.fit(load_paired("synthetic/labels", image_size=32, batch_size=2, count=2), epochs=1, verbose=0)
+        assert np.isfinite(h.history["g_loss"][0])
+        cyc = CycleGAN(image_size=32, n_blocks=1, ngf=4, ndf=4, pool_size=2)
+        cyc.compile()
+        h = cyc.fit(load_unpaired("synthetic/stripes", image_size=32, batch_size=1, count=2), epochs=1, verbose=0)
+        assert np.isfinite(h.history["g_loss"][0])
+        assert cyc.generator_ab(np.zeros((1, 32, 32, 3), np.float32)).dtype == "float32"  # float32 outputs
+    finally:
+        set_precision(previous)

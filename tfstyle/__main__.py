@@ -1,0 +1,7 @@
+"""`python -m tfstyle` = the `tfstyle` command."""
+
+import sys
+
+from tfstyle.cli import main
+
+sys.exit(main())
