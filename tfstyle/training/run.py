@@ -100,7 +100,7 @@ def load_generator(model_path, name=None):
             raise TfstyleError(f"{model_path}: choose one of {', '.join(names)}. Received: {name!r}")
         path = os.path.join(model_path, f"{chosen}.keras")
     if not os.path.exists(path):
-        raise TfstyleError(f"{path}: model file not found.")
+        raise TfstyleError(f"{path}: model not found. Pass a run folder (runs/NAME) or a generator .keras file.")
     import tfstyle.models  # noqa: F401  (registers the custom layers)
 
     try:
