@@ -1,0 +1,65 @@
+"""`tfstyle stylize`: Gatys et al. style transfer of a photo with one or more paintings."""
+
+import os
+
+import numpy as np
+
+from tfstyle.data import read_image, write_image
+from tfstyle.style import PRESETS, stylize
+
+
+def add_parser(sub):
+    parser = sub.add_parser("stylize", help="neural style transfer (Gatys et al. 2016) by optimisation")
+    parser.add_argument("content", help="content photo")
+    parser.add_argument("styles", nargs="+", metavar="STYLE", help="style image(s)")
+    parser.add_argument("-o", "--out", required=True, help="output image (PNG/JPEG)")
+    parser.add_argument("--preset", choices=list(PRESETS), default="gatys2016")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--max-size", type=int, help="longest side in pixels")
+    parser.add_argument("--content-weight", type=float, help="α")
+    parser.add_argument("--style-weight", type=float, help="β")
+    parser.add_argument("--tv-weight", type=float)
+    parser.add_argument("--optimizer", choices=["lbfgs", "adam", "sgd"])
+    parser.add_argument("--learning-rate", type=float, help="Adam/SGD step size in [0, 1] image units")
+    parser.add_argument("--init", choices=["content", "noise", "style"])
+    parser.add_argument("--backbone", choices=["vgg19", "vgg16"])
+    parser.add_argument("--pooling", choices=["max", "avg"])
+    parser.add_argument("--style-loss", choices=["gram", "meanstd", "mrf", "gram+mrf"])
+    parser.add_argument("--weights", default="imagenet", help="imagenet | PATH to a *_notop.h5 file | none")
+    parser.add_argument("--style-weights", type=float, nargs="+", help="blend weights of several styles")
+    parser.add_argument("--style-scale", type=float, default=1.0, help="style size relative to the content")
+    parser.add_argument("--preserve-color", nargs="?", const="luminance", choices=["luminance", "histogram"])
+    parser.add_argument("--multiscale", action="store_true", help="coarse-to-fine optimisation")
+    parser.add_argument("--save-every", type=int, help="also write a strip of every K-th intermediate result")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jit", action="store_true", help="compile the loss step with XLA")
+    parser.set_defaults(run=run)
+
+
+def run(args):
+    weights = None if args.weights.lower() == "none" else args.weights
+    snapshots = []
+
+    def callback(step, image, losses):
+        if args.save_every and step % args.save_every == 0:
+            snapshots.append(image)
+
+    settings = dict(steps=args.steps, max_size=args.max_size, content_weight=args.content_weight,
+                    style_weight=args.style_weight, tv_weight=args.tv_weight, optimizer=args.optimizer,
+                    learning_rate=args.learning_rate, init=args.init, backbone=args.backbone, pooling=args.pooling,
+                    style_loss=args.style_loss)  # fmt: skip
+    result = stylize(
+        read_image(args.content), [read_image(path) for path in args.styles], style_weights=args.style_weights,
+        preset=args.preset, weights=weights, preserve_color=args.preserve_color, multiscale=args.multiscale,
+        style_scale=args.style_scale, seed=args.seed, jit_compile=args.jit, callback=callback, **settings,
+    )  # fmt: skip
+    print(write_image(args.out, result))
+    if snapshots:
+        height = result.shape[0]
+        import tensorflow as tf
+
+        resized = [tf.image.resize(s, [height, int(s.shape[1] * height / s.shape[0])]).numpy() for s in snapshots]
+        strip = np.concatenate([np.clip(r, 0, 255).astype(np.uint8) for r in resized + [result]], axis=1)
+        stem, _ = os.path.splitext(args.out)
+        print(write_image(f"{stem}_progress.png", strip))
+    return 0

@@ -1,0 +1,97 @@
+"""VGG feature extractors for style transfer, over `keras.applications` (no classifier head)."""
+
+import os
+
+import keras
+
+from tfstyle.errors import WeightsError
+
+BACKBONES = {
+    "vgg19": (keras.applications.VGG19, keras.applications.vgg19.preprocess_input,
+              "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    "vgg16": (keras.applications.VGG16, keras.applications.vgg16.preprocess_input,
+              "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+}  # fmt: skip
+POOLINGS = ("max", "avg")
+
+
+def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max"):
+    """Builds a VGG-16/19 convolutional base from `keras.applications` (include_top=False, any input size).
+
+    Reference: Simonyan & Zisserman 2015; Gatys et al. 2016 replace max pooling by average pooling.
+
+    Args:
+        backbone: "vgg19" or "vgg16". Defaults to "vgg19".
+        weights: "imagenet" (downloaded and cached by Keras on first use), a path to a local weights file in
+            the keras.applications layout (`*_notop.h5` or a `.weights.h5` saved from this model), or None
+            (random init). Defaults to "imagenet".
+        pooling: "max" (as trained) or "avg" (the paper's choice). Defaults to "max".
+
+    Returns:
+        A functional `keras.Model` with layers named as keras.applications (`block4_conv2`, ...).
+
+    Raises:
+        WeightsError: when ImageNet weights cannot be downloaded (offline) or a weights file does not load.
+    """
+    if backbone not in BACKBONES:
+        raise ValueError(f'Unknown backbone. Received: backbone="{backbone}"; expected "vgg19" or "vgg16".')
+    if pooling not in POOLINGS:
+        raise ValueError(f'Unknown pooling. Received: pooling="{pooling}"; expected "max" or "avg".')
+    builder, _, filename = BACKBONES[backbone]
+    if weights == "imagenet":
+        try:
+            model = builder(include_top=False, weights="imagenet", input_shape=(None, None, 3))
+        except Exception as err:  # urllib errors, HTTP errors, "URL fetch failure"
+            raise WeightsError(
+                f"Could not download the ImageNet {backbone} weights ({type(err).__name__}: {str(err)[:160]}). "
+                f"Offline? Get {filename} once and pass weights='/path/{filename}' (CLI: --weights PATH), "
+                "or put it in ~/.keras/models/ (or $KERAS_HOME/models/)."
+            ) from None
+    else:
+        model = builder(include_top=False, weights=None, input_shape=(None, None, 3))
+        if weights is not None:
+            weights = os.fspath(weights)
+            if not os.path.exists(weights):
+                raise WeightsError(f"{weights}: weights file not found (expected {filename} or a .weights.h5).")
+            try:
+                model.load_weights(weights)
+            except Exception as err:
+                raise WeightsError(f"{weights}: cannot load {backbone} weights ({str(err)[:200]}).") from None
+    model.trainable = False
+    return _with_average_pooling(model) if pooling == "avg" else model
+
+
+def _with_average_pooling(model):
+    """The same network (copied layers and weights) with every max pooling replaced by average pooling."""
+    x = inputs = keras.Input((None, None, 3), name="image")
+    for layer in model.layers[1:]:
+        if isinstance(layer, keras.layers.MaxPooling2D):
+            x = keras.layers.AveragePooling2D(layer.pool_size, layer.strides, name=layer.name)(x)
+        else:
+            copy = layer.__class__.from_config(layer.get_config())
+            x = copy(x)
+            copy.set_weights(layer.get_weights())
+    rebuilt = keras.Model(inputs, x, name=f"{model.name}_avgpool")
+    rebuilt.trainable = False
+    return rebuilt
+
+
+def preprocess_fn(backbone="vgg19"):
+    """The backbone's `preprocess_input` (caffe mode: RGB→BGR, ImageNet mean subtracted, 0–255 input)."""
+    return BACKBONES[backbone][1]
+
+
+class FeatureExtractor:
+    """Maps an RGB image in [0, 1] to {layer name: feature map} for the requested layers."""
+
+    def __init__(self, layers, backbone="vgg19", weights="imagenet", pooling="max"):
+        base = vgg_backbone(backbone, weights, pooling)
+        missing = [name for name in layers if name not in {l.name for l in base.layers}]
+        if missing:
+            raise ValueError(f"Unknown {backbone} layers: {', '.join(missing)}. Use names like 'block4_conv2'.")
+        self.layers = list(dict.fromkeys(layers))
+        self.model = keras.Model(base.input, {name: base.get_layer(name).output for name in self.layers})
+        self.preprocess = preprocess_fn(backbone)
+
+    def __call__(self, image_unit):
+        return self.model(self.preprocess(image_unit * 255.0))
