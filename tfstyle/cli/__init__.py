@@ -10,12 +10,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ star
 from tfstyle import __version__  # noqa: E402
 from tfstyle.cli import datasets as datasets_cmd  # noqa: E402
 from tfstyle.cli import evaluate as evaluate_cmd  # noqa: E402
+from tfstyle.cli import export as export_cmd  # noqa: E402
 from tfstyle.cli import stylize as stylize_cmd  # noqa: E402
 from tfstyle.cli import train as train_cmd  # noqa: E402
 from tfstyle.cli import translate as translate_cmd  # noqa: E402
 from tfstyle.errors import TfstyleError  # noqa: E402
 
-COMMANDS = [datasets_cmd, stylize_cmd, train_cmd, translate_cmd, evaluate_cmd]
+COMMANDS = [datasets_cmd, stylize_cmd, train_cmd, translate_cmd, evaluate_cmd, export_cmd]
 
 
 def build_parser():
