@@ -12,6 +12,7 @@ import time
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfstyle.data import load_paired, load_unpaired
 from tfstyle.training import LinearDecay, ResumableCheckpoint, set_precision
@@ -28,20 +29,16 @@ def _train_command(model, dataset, run, extra=()):
 def _kill_after_checkpoint(command, run, min_step):
     """Starts training, waits for a checkpoint at >= min_step, then SIGKILLs the process."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    index = run / "checkpoints" / "checkpoint"
     deadline = time.time() + 240
     while time.time() < deadline and process.poll() is None:
-        if index.exists() and any(int(p.split("-")[-1]) >= min_step for p in _checkpoints(run)):
+        latest = tf.train.latest_checkpoint(str(run / "checkpoints"))  # the index file is written last
+        if latest and int(latest.split("-")[-1]) >= min_step:
             break
         time.sleep(0.05)
     assert process.poll() is None, "training finished before it could be killed: " + process.stderr.read().decode()[-2000:]
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     return process
-
-
-def _checkpoints(run):
-    return [name[: -len(".index")] for name in os.listdir(run / "checkpoints") if name.endswith(".index")]
 
 
 def _restore(model, run):
