@@ -121,3 +121,4 @@ def test_write_image_is_atomic(tmp_path):
         write_image(path, np.zeros((8, 8, 3), np.float32))
     assert read_image(path, min_size=1).shape == (8, 8, 3)
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temp files left behind
+    assert path.stat().st_mode & 0o044  # readable by others, like any normally written file

@@ -82,3 +82,12 @@ def test_generators_round_trip_as_keras_files_in_safe_mode(tmp_path, builder):
     g.save(tmp_path / "g.keras")
     loaded = keras.saving.load_model(tmp_path / "g.keras", safe_mode=True)
     np.testing.assert_allclose(loaded(x), g(x), atol=1e-6)
+
+
+def test_same_shaped_layers_get_different_initial_weights():
+    g = resnet_generator(2, ngf=4)
+    a, b = (g.get_layer(f"resnet_block{i}_conv1").get_weights()[0] for i in (1, 2))
+    assert not np.array_equal(a, b)
+    assert abs(float(a.std()) - 0.02) < 0.005  # N(0, 0.02), as the reference
+    u = unet_generator(64, ngf=4)
+    assert not np.array_equal(u.get_layer("unet_down5").get_weights()[0], u.get_layer("unet_down6").get_weights()[0])

@@ -121,6 +121,9 @@ class atomic_path:
         os.makedirs(folder, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=".tmp-" + os.path.basename(self.path), suffix=self.suffix, dir=folder)
         os.close(fd)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp's 0600 would make published files private
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb):

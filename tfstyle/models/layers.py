@@ -7,9 +7,17 @@ converts to TFLite builtins (MEAN, SUB, MUL, RSQRT) and quantises to int8.
 import keras
 from keras import layers, ops
 
-# Weight init of the pix2pix/CycleGAN reference (`init_type="normal"`, gain 0.02).
-CONV_INIT = keras.initializers.RandomNormal(0.0, 0.02)
-GAMMA_INIT = keras.initializers.RandomNormal(1.0, 0.02)
+
+
+# Weight init of the pix2pix/CycleGAN reference (`init_type="normal"`, gain 0.02). A fresh initializer per
+# layer: one shared unseeded Keras initializer returns the same values on every call, which would give all
+# same-shaped layers identical weights.
+def CONV_INIT():  # noqa: N802  (reads like the constant it replaces)
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def GAMMA_INIT():  # noqa: N802
+    return keras.initializers.RandomNormal(1.0, 0.02)
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -30,7 +38,7 @@ class InstanceNormalization(layers.Layer):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.gamma = self.add_weight(shape=(channels,), initializer=GAMMA_INIT, name="gamma") if self.scale else None
+        self.gamma = self.add_weight(shape=(channels,), initializer=GAMMA_INIT(), name="gamma") if self.scale else None
         self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta") if self.center else None
 
     def call(self, x):
@@ -76,7 +84,7 @@ class ReflectionPadding2D(layers.Layer):
 
 def _batch_norm(name):
     # PyTorch BatchNorm2d defaults: momentum 0.1 (Keras 0.9), eps 1e-5; reference init gamma ~ N(1, 0.02).
-    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT, name=name)
+    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT(), name=name)
 
 
 def _instance_norm(name):

@@ -29,7 +29,7 @@ def resnet_generator(n_blocks=9, ngf=64, norm="instance", dropout=0.0, in_channe
     """
     make_norm, use_bias = norm_layer(norm), conv_bias(norm)
     conv = lambda filters, kernel, stride, name: layers.Conv2D(  # noqa: E731
-        filters, kernel, stride, use_bias=use_bias, kernel_initializer=CONV_INIT, name=name
+        filters, kernel, stride, use_bias=use_bias, kernel_initializer=CONV_INIT(), name=name
     )
     inputs = keras.Input((None, None, in_channels), name="image")
     x = ReflectionPadding2D(3, name="resnet_stem_pad")(inputs)
@@ -42,11 +42,11 @@ def resnet_generator(n_blocks=9, ngf=64, norm="instance", dropout=0.0, in_channe
     for b in range(1, n_blocks + 1):
         x = _residual_block(x, ngf * 4, make_norm, conv, dropout, f"resnet_block{b}")
     for i in (1, 2):
-        x = layers.Conv2DTranspose(ngf * 2 ** (2 - i), 3, 2, "same", use_bias=use_bias, kernel_initializer=CONV_INIT,
+        x = layers.Conv2DTranspose(ngf * 2 ** (2 - i), 3, 2, "same", use_bias=use_bias, kernel_initializer=CONV_INIT(),
                                    name=f"resnet_up{i}")(x)  # fmt: skip
         x = layers.ReLU(name=f"resnet_up{i}_relu")(make_norm(f"resnet_up{i}_norm")(x))
     x = ReflectionPadding2D(3, name="resnet_head_pad")(x)
-    x = layers.Conv2D(out_channels, 7, kernel_initializer=CONV_INIT, name="resnet_head_conv")(x)
+    x = layers.Conv2D(out_channels, 7, kernel_initializer=CONV_INIT(), name="resnet_head_conv")(x)
     outputs = layers.Activation("tanh", dtype="float32", name="resnet_output")(x)
     return keras.Model(inputs, outputs, name=f"resnet_generator_{n_blocks}blocks")
 

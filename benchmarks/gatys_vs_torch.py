@@ -1,0 +1,160 @@
+"""Gatys style transfer, tfstyle vs a small PyTorch implementation of the same algorithm, side by side.
+
+Same network and weights (Keras VGG-19, random init, copied into PyTorch: timing only, say so), same layers
+(the PyTorch tutorial's: content block2_conv2, style block1_conv1…block3_conv1, post-ReLU features), same
+losses (content MSE, Gram/(N·M) MSE, weights 1 and 1e6), same image size, L-BFGS on both sides.
+
+Part 1: seconds per L-BFGS function evaluation (one forward + backward) for both.
+Part 2: wall time to reach the loss PyTorch reaches after `--evals` evaluations (the tutorial's 300); tfstyle
+may use its multi-scale mode.
+
+Run: python benchmarks/gatys_vs_torch.py [--size 384] [--evals 300] [--timing-evals 15]
+"""
+
+import argparse
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+import torch
+
+from tfstyle.data import read_image
+from tfstyle.style import stylize
+from tfstyle.style.presets import settings_for
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+MEAN_BGR = torch.tensor([103.939, 116.779, 123.68]).view(1, 3, 1, 1)
+
+
+class TorchVGG(torch.nn.Module):
+    """VGG-19 up to the last needed layer, with the Keras weights (post-ReLU outputs like keras.applications)."""
+
+    def __init__(self, keras_vgg, layers):
+        super().__init__()
+        self.layers, self.modules_ = layers, torch.nn.ModuleList()
+        self.names = []
+        for layer in keras_vgg.layers[1:]:
+            if isinstance(layer, keras.layers.Conv2D):
+                kernel, bias = layer.get_weights()
+                conv = torch.nn.Conv2d(kernel.shape[2], kernel.shape[3], 3, padding=1)
+                conv.weight.data = torch.from_numpy(np.ascontiguousarray(kernel.transpose(3, 2, 0, 1)))
+                conv.bias.data = torch.from_numpy(bias)
+                self.modules_.append(torch.nn.Sequential(conv, torch.nn.ReLU()))
+            else:
+                self.modules_.append(torch.nn.MaxPool2d(2))
+            self.names.append(layer.name)
+            if layer.name == layers[-1]:
+                break
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def forward(self, image_unit):
+        x = image_unit.flip(1) * 255.0 - MEAN_BGR  # caffe preprocessing: RGB→BGR, mean subtraction
+        out = {}
+        for name, module in zip(self.names, self.modules_):
+            x = module(x)
+            if name in self.layers:
+                out[name] = x
+        return out
+
+
+def gram(f):
+    b, c, h, w = f.shape
+    flat = f.view(c, h * w)
+    return flat @ flat.t() / (c * h * w)
+
+
+def torch_run(vgg, content, style, s, evals, size):
+    content_t = torch.from_numpy(content.transpose(2, 0, 1)[None].copy())
+    style_t = torch.from_numpy(style.transpose(2, 0, 1)[None].copy())
+    with torch.no_grad():
+        c_targets = {n: vgg(content_t)[n] for n in s.content_layers}
+        s_targets = {n: gram(f) for n, f in vgg(style_t).items() if n in s.style_layers}
+    image = content_t.clone().requires_grad_(True)
+    optimizer = torch.optim.LBFGS([image], history_size=20)
+    state = {"evals": 0, "loss": None, "times": []}
+
+    def closure():
+        start = time.perf_counter()
+        with torch.no_grad():
+            image.clamp_(0, 1)
+        optimizer.zero_grad()
+        feats = vgg(image)
+        content_loss = sum(torch.nn.functional.mse_loss(feats[n], c_targets[n]) for n in s.content_layers)
+        style_loss = sum(torch.nn.functional.mse_loss(gram(feats[n]), s_targets[n]) for n in s.style_layers)
+        loss = s.content_weight * content_loss + s.style_weight * style_loss
+        loss.backward()
+        state["evals"] += 1
+        state["loss"] = float(loss)
+        state["times"].append(time.perf_counter() - start)
+        return loss
+
+    start = time.perf_counter()
+    while state["evals"] < evals:
+        optimizer.step(closure)
+    return time.perf_counter() - start, state
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", type=int, default=384)
+    parser.add_argument("--evals", type=int, default=300)
+    parser.add_argument("--timing-evals", type=int, default=15)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    keras.utils.set_random_seed(0)
+    s = settings_for("pytorch-tutorial", max_size=args.size)
+    weights_file = "/tmp/vgg19_random_notop.weights.h5"
+    keras_vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+    keras_vgg.save_weights(weights_file)
+    vgg = TorchVGG(keras_vgg, list(s.style_layers) + [n for n in s.content_layers if n not in s.style_layers])
+    content = read_image(os.path.join(DATA, "horse2zebra_sample", "trainA", "n02381460_1001.jpg"))
+    style = read_image(os.path.join(DATA, "styles", "starry_night.jpg"))
+    as_unit = lambda im: tf.image.resize(im, [args.size, args.size], antialias=True).numpy().astype(np.float32) / 255.0  # noqa: E731
+    content_u, style_u = as_unit(content), as_unit(style)
+    common = dict(preset="pytorch-tutorial", weights=weights_file, max_size=args.size, progress=False)
+    content_sq, style_sq = (np.round(x * 255).astype(np.uint8) for x in (content_u, style_u))
+
+    # Part 1: seconds per evaluation
+    _, torch_state = torch_run(vgg, content_u, style_u, s, args.timing_evals, args.size)
+    torch_per_eval = float(np.median(torch_state["times"][2:]))
+    stamps = []
+    stylize(content_sq, style_sq, steps=args.timing_evals, max_evaluations=args.timing_evals,
+            callback=lambda *a: stamps.append(time.perf_counter()), **common)  # fmt: skip
+    tf_per_iter = float(np.median(np.diff(stamps)[1:]))
+    print(f"image {args.size}x{args.size}, VGG-19 random weights (identical in both), 2 threads")
+    print(f"PyTorch 2.13: {torch_per_eval:.3f} s per evaluation (forward+backward)")
+    print(f"tfstyle:      {tf_per_iter:.3f} s per L-BFGS iteration (≥ 1 evaluation each)")
+    print(f"ratio tfstyle/PyTorch: {tf_per_iter / torch_per_eval:.2f}")
+    if args.evals <= 0:
+        return
+
+    # Part 2: time to the loss PyTorch reaches in `evals` evaluations
+    torch_time, torch_state = torch_run(vgg, content_u, style_u, s, args.evals, args.size)
+    target = torch_state["loss"]
+    print(f"PyTorch: loss {target:.4g} after {torch_state['evals']} evaluations in {torch_time:.1f} s")
+    for multiscale in (False, True):
+        reached = {}
+        start = time.perf_counter()
+
+        def stop_at_target(step, image, losses):
+            if losses["level"] == 1.0 and losses["total"] <= target and "t" not in reached:
+                reached["t"], reached["step"] = time.perf_counter() - start, step
+                raise StopIteration
+
+        try:
+            stylize(content_sq, style_sq, steps=args.evals * 2, max_evaluations=args.evals * 4,
+                    multiscale=multiscale, callback=stop_at_target, **common)  # fmt: skip
+        except StopIteration:
+            pass
+        label = "multi-scale" if multiscale else "single-scale"
+        if "t" in reached:
+            print(f"tfstyle {label}: reached {target:.4g} in {reached['t']:.1f} s ({reached['t'] / torch_time:.2f}x PyTorch)")
+        else:
+            print(f"tfstyle {label}: did not reach {target:.4g} within the budget ({time.perf_counter() - start:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
