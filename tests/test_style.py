@@ -150,3 +150,15 @@ def test_stylize_cli_end_to_end(tmp_path, rng):
                               "-o", out, "--steps", "1"], capture_output=True, text=True, timeout=300,
                              env={**os.environ, **env_home})  # fmt: skip
     assert offline.returncode == 2 and "--weights PATH" in offline.stderr and "Traceback" not in offline.stderr
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_stylize_is_deterministic_given_a_seed(tmp_path, rng, optimizer):
+    keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3)).save_weights(
+        tmp_path / "vgg.weights.h5")  # fixed weights: weights=None would draw new random ones each call
+    content, style = _images(rng)
+    run = lambda seed: stylize(content, style, weights=tmp_path / "vgg.weights.h5", steps=4, max_size=32,  # noqa: E731
+                               progress=False, seed=seed, optimizer=optimizer)  # fmt: skip
+    first = run(3)
+    np.testing.assert_array_equal(first, run(3))
+    assert not np.array_equal(first, run(4))  # noise init depends on the seed
