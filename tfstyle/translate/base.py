@@ -5,6 +5,7 @@ import numpy as np
 from keras.src.losses import loss as loss_module
 
 from tfstyle.data.convert import to_uint8
+from tfstyle.translate import losses
 from tfstyle.translate.inference import translate_images
 
 UPDATES = ("sequential", "simultaneous")
@@ -22,6 +23,21 @@ def default_optimizer(optimizer=None):
 
 class TranslationGAN(keras.Model):
     """Base class of the image-translation GANs: subclasses define the networks and train/test steps."""
+
+    def configure_training(self, g_optimizer, d_optimizer, gan_loss, train_metrics, test_metrics):
+        """The part of `compile` both GANs share: optimisers, GAN loss, metric trackers, optimiser slots."""
+        self.g_optimizer = default_optimizer(g_optimizer)
+        self.d_optimizer = default_optimizer(d_optimizer)
+        self.gan_loss, self.gan_loss_name = losses.gan_loss(gan_loss), gan_loss
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in train_metrics}
+        self.test_trackers = {name: keras.metrics.Mean(name=name) for name in test_metrics}
+        # Create optimiser slots now, under the caller's strategy scope: built lazily inside a replica
+        # step they break MirroredStrategy ("You must feed a value for placeholder tensor").
+        self.build_optimizers()
+
+    @property
+    def metrics(self):
+        return [*getattr(self, "trackers", {}).values(), *getattr(self, "test_trackers", {}).values()]
 
     def apply_loss(self, tape, loss, optimizer, variables):
         """Gradient step of `loss` on `variables`: scaled for tf.distribute replicas and for loss scaling."""

@@ -6,8 +6,7 @@ import tensorflow as tf
 
 from tfstyle import metrics
 from tfstyle.models import patchgan_discriminator, resnet_generator, unet_generator
-from tfstyle.translate import losses
-from tfstyle.translate.base import TranslationGAN, default_optimizer, image_grid
+from tfstyle.translate.base import TranslationGAN, image_grid
 from tfstyle.translate.pool import ImagePool
 
 GENERATORS = {"resnet": resnet_generator, "unet": unet_generator}
@@ -66,20 +65,9 @@ class CycleGAN(TranslationGAN):
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile=True`).
         """
         super().compile(**kwargs)
-        self.g_optimizer = default_optimizer(g_optimizer)
-        self.d_optimizer = default_optimizer(d_optimizer)
-        self.gan_loss, self.gan_loss_name = losses.gan_loss(gan_loss), gan_loss
         self.lambda_a, self.lambda_b, self.lambda_identity = float(lambda_a), float(lambda_b), float(lambda_identity)
-        names = ("g_loss", "g_gan", "cycle", "identity", "d_loss")
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
-        self.test_trackers = {name: keras.metrics.Mean(name=name) for name in ("cycle_l1", "identity_l1")}
-        # Create optimiser slots now, under the caller's strategy scope: built lazily inside a replica
-        # step they break MirroredStrategy ("You must feed a value for placeholder tensor").
-        self.build_optimizers()
-
-    @property
-    def metrics(self):
-        return [*getattr(self, "trackers", {}).values(), *getattr(self, "test_trackers", {}).values()]
+        self.configure_training(g_optimizer, d_optimizer, gan_loss, ("g_loss", "g_gan", "cycle", "identity", "d_loss"),
+                                ("cycle_l1", "identity_l1"))  # fmt: skip
 
     def call(self, inputs, training=False):
         return self.generator_ab(inputs, training=training)

@@ -5,8 +5,7 @@ import tensorflow as tf
 
 from tfstyle import metrics
 from tfstyle.models import patchgan_discriminator, unet_generator
-from tfstyle.translate.base import UPDATES, TranslationGAN, default_optimizer, image_grid
-from tfstyle.translate import losses
+from tfstyle.translate.base import UPDATES, TranslationGAN, image_grid
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -57,19 +56,9 @@ class Pix2Pix(TranslationGAN):
         super().compile(**kwargs)
         if update not in UPDATES:
             raise ValueError(f'Unknown update order. Received: update="{update}"; expected "sequential" or "simultaneous".')
-        self.g_optimizer = default_optimizer(g_optimizer)
-        self.d_optimizer = default_optimizer(d_optimizer)
-        self.gan_loss, self.gan_loss_name = losses.gan_loss(gan_loss), gan_loss
         self.lambda_l1, self.update = float(lambda_l1), update
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("g_gan", "g_l1", "g_loss", "d_loss")}
-        self.test_trackers = {name: keras.metrics.Mean(name=name) for name in ("l1", "psnr", "ssim")}
-        # Create optimiser slots now, under the caller's strategy scope: built lazily inside a replica
-        # step they break MirroredStrategy ("You must feed a value for placeholder tensor").
-        self.build_optimizers()
-
-    @property
-    def metrics(self):
-        return [*getattr(self, "trackers", {}).values(), *getattr(self, "test_trackers", {}).values()]
+        self.configure_training(g_optimizer, d_optimizer, gan_loss, ("g_gan", "g_l1", "g_loss", "d_loss"),
+                                ("l1", "psnr", "ssim"))  # fmt: skip
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
