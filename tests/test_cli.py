@@ -1,5 +1,6 @@
 """The `tfstyle` command end to end (subprocesses; real data from ../shared where available)."""
 
+import os
 import subprocess
 import sys
 
@@ -11,9 +12,9 @@ from conftest import shared
 TINY = ["--image-size", "32", "--ngf", "4", "--ndf", "4", "--batch-size", "8", "--epochs", "1", "--epochs-decay", "0", "--quiet"]
 
 
-def tfstyle_cli(*args, timeout=600):
+def tfstyle_cli(*args, timeout=600, env=None):
     result = subprocess.run([sys.executable, "-m", "tfstyle", *map(str, args)], capture_output=True, text=True,
-                            timeout=timeout)  # fmt: skip
+                            timeout=timeout, env={**os.environ, **(env or {})})  # fmt: skip
     return result
 
 
@@ -66,7 +67,9 @@ def test_cyclegan_cli_on_real_horse2zebra(tmp_path):
     result = tfstyle_cli("translate", "--model", run, "--direction", "AtoB", horses / "trainA", "-o", out)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list(out.glob("*.png"))) == 32
-    result = tfstyle_cli("evaluate", "--model", run, "--split", "train", "--max-images", "8")
+    offline = {"KERAS_HOME": str(tmp_path / "empty_keras_home")}  # no cached InceptionV3 weights
+    result = tfstyle_cli("evaluate", "--model", run, "--split", "train", "--max-images", "8", env=offline)
     assert result.returncode == 0 and "cycle_l1_A" in result.stdout, result.stderr[-3000:]
+    assert "FID/KID: skipped. Could not download" in result.stdout and "--inception-weights PATH" in result.stdout
     missing = tfstyle_cli("translate", "--model", tmp_path / "nothing", horses / "trainA", "-o", out)
     assert missing.returncode == 2 and "nothing: model not found. Pass a run folder" in missing.stderr

@@ -58,6 +58,19 @@ def test_resnet_9_blocks_exact_count():
     assert len([l for l in small.layers if l.name.endswith("_add")]) == 6
 
 
+def test_resnet_upsampling_is_aligned_like_the_reference():
+    # PyTorch ConvTranspose2d(k=3, s=2, p=1, output_padding=1): input pixel i reaches outputs 2i-1, 2i, 2i+1.
+    g = resnet_generator(1, ngf=4)
+    up, crop = g.get_layer("resnet_up1"), g.get_layer("resnet_up1_crop")
+    up.kernel.assign(np.ones(up.kernel.shape, np.float32))
+    impulse = np.zeros((1, 4, 4, 16), np.float32)
+    impulse[0, 1, 2] = 1.0
+    out = np.asarray(crop(up(impulse)))[0, :, :, 0]
+    assert out.shape == (8, 8)
+    rows, cols = np.nonzero(out - out.min())
+    assert set(rows) == {1, 2, 3} and set(cols) == {3, 4, 5}
+
+
 def test_instance_norm_against_numpy(rng):
     x = rng.normal(2.0, 3.0, (2, 5, 7, 4)).astype(np.float32)
     y = np.asarray(InstanceNormalization()(x))

@@ -42,8 +42,12 @@ def resnet_generator(n_blocks=9, ngf=64, norm="instance", dropout=0.0, in_channe
     for b in range(1, n_blocks + 1):
         x = _residual_block(x, ngf * 4, make_norm, conv, dropout, f"resnet_block{b}")
     for i in (1, 2):
-        x = layers.Conv2DTranspose(ngf * 2 ** (2 - i), 3, 2, "same", use_bias=use_bias, kernel_initializer=CONV_INIT(),
+        # PyTorch's ConvTranspose2d(3, stride 2, padding 1, output_padding 1) places input pixel i at outputs
+        # 2i-1..2i+1; Keras "same" would place it at 2i..2i+2 (one pixel off). "valid" (2H+1 outputs) cropped
+        # by one leading row and column matches the reference exactly.
+        x = layers.Conv2DTranspose(ngf * 2 ** (2 - i), 3, 2, "valid", use_bias=use_bias, kernel_initializer=CONV_INIT(),
                                    name=f"resnet_up{i}")(x)  # fmt: skip
+        x = layers.Cropping2D(((1, 0), (1, 0)), name=f"resnet_up{i}_crop")(x)
         x = layers.ReLU(name=f"resnet_up{i}_relu")(make_norm(f"resnet_up{i}_norm")(x))
     x = ReflectionPadding2D(3, name="resnet_head_pad")(x)
     x = layers.Conv2D(out_channels, 7, kernel_initializer=CONV_INIT(), name="resnet_head_conv")(x)

@@ -1,10 +1,8 @@
 """VGG feature extractors for style transfer, over `keras.applications` (no classifier head)."""
 
-import os
-
 import keras
 
-from tfstyle.errors import WeightsError
+from tfstyle.models.pretrained import load_application
 
 BACKBONES = {
     "vgg19": (keras.applications.VGG19, keras.applications.vgg19.preprocess_input,
@@ -38,26 +36,7 @@ def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max"):
     if pooling not in POOLINGS:
         raise ValueError(f'Unknown pooling. Received: pooling="{pooling}"; expected "max" or "avg".')
     builder, _, filename = BACKBONES[backbone]
-    if weights == "imagenet":
-        try:
-            model = builder(include_top=False, weights="imagenet", input_shape=(None, None, 3))
-        except Exception as err:  # urllib errors, HTTP errors, "URL fetch failure"
-            raise WeightsError(
-                f"Could not download the ImageNet {backbone} weights ({type(err).__name__}: {str(err)[:160]}). "
-                f"Offline? Get {filename} once and pass weights='/path/{filename}' (CLI: --weights PATH), "
-                "or put it in ~/.keras/models/ (or $KERAS_HOME/models/)."
-            ) from None
-    else:
-        model = builder(include_top=False, weights=None, input_shape=(None, None, 3))
-        if weights is not None:
-            weights = os.fspath(weights)
-            if not os.path.exists(weights):
-                raise WeightsError(f"{weights}: weights file not found (expected {filename} or a .weights.h5).")
-            try:
-                model.load_weights(weights)
-            except Exception as err:
-                raise WeightsError(f"{weights}: cannot load {backbone} weights ({str(err)[:200]}).") from None
-    model.trainable = False
+    model = load_application(builder, weights, filename, input_shape=(None, None, 3))
     return _with_average_pooling(model) if pooling == "avg" else model
 
 

@@ -151,44 +151,55 @@ def _expand(images):
     return files
 
 
-def evaluate_run(model_path, dataset=None, split="test", batch_size=8, max_images=None, grid_path=None):
+def evaluate_run(model_path, dataset=None, split="test", batch_size=8, max_images=None, grid_path=None,
+                 inception=None):  # fmt: skip
     """Scores a run on a dataset split; returns a dict of metric -> value (and writes a PNG grid).
 
     Pix2Pix: L1, PSNR, SSIM of output vs target. CycleGAN: cycle and identity L1 per direction, and the
-    stripe score of A→B translations for `synthetic/stripes`.
+    stripe score of A→B translations for `synthetic/stripes`. With `inception` (a `metrics.InceptionDistance`),
+    also FID and KID of outputs against real images of the target domain (per direction for CycleGAN).
     """
     config = read_config(model_path)
     dataset = os.fspath(dataset or config["dataset"])
     data = dict(image_size=config["image_size"], batch_size=batch_size, count=config.get("count"),
                 data_dir=config.get("data_dir"))  # fmt: skip
-    results, columns = {}, []
+    totals, columns = {}, []
+    add = lambda name, value: totals.setdefault(name, []).append(float(value))  # noqa: E731
+    distances = {}
     if config["model"] == "pix2pix":
         generator = load_generator(model_path, "generator")
         ds = load_paired(dataset, split, direction=config["direction"], **data)
-        totals = {"l1": [], "psnr": [], "ssim": []}
+        if inception:
+            distances[""] = inception
         for x, y in _limit(ds, max_images, batch_size):
             fake = generator(x, training=False)
             for name, fn in (("l1", metrics.l1), ("psnr", metrics.psnr), ("ssim", metrics.ssim)):
-                totals[name].append(float(fn(y, fake)))
+                add(name, fn(y, fake))
+            if inception:
+                inception.update(real=y, fake=fake)
             columns.append([x, fake, y])
-        results = {name: float(np.mean(values)) for name, values in totals.items()}
     else:
         g, f = load_generator(model_path, "generator_AtoB"), load_generator(model_path, "generator_BtoA")
         ds = load_unpaired(dataset, split, **data)
-        totals = {k: [] for k in ("cycle_l1_A", "cycle_l1_B", "identity_l1_A", "identity_l1_B", "stripe_A", "stripe_AtoB")}
+        if inception:
+            distances = {"_AtoB": inception, "_BtoA": metrics.InceptionDistance(model=inception.model)}
         for a, b in _limit(ds, max_images, batch_size):
             fake_b, fake_a = g(a, training=False), f(b, training=False)
             rec_a = f(fake_b, training=False)
-            totals["cycle_l1_A"].append(float(metrics.l1(a, rec_a)))
-            totals["cycle_l1_B"].append(float(metrics.l1(b, g(fake_a, training=False))))
-            totals["identity_l1_A"].append(float(metrics.l1(a, f(a, training=False))))
-            totals["identity_l1_B"].append(float(metrics.l1(b, g(b, training=False))))
-            totals["stripe_A"].append(float(metrics.stripe_score(a)))
-            totals["stripe_AtoB"].append(float(metrics.stripe_score(fake_b)))
+            add("cycle_l1_A", metrics.l1(a, rec_a))
+            add("cycle_l1_B", metrics.l1(b, g(fake_a, training=False)))
+            add("identity_l1_A", metrics.l1(a, f(a, training=False)))
+            add("identity_l1_B", metrics.l1(b, g(b, training=False)))
+            if dataset == "synthetic/stripes":
+                add("stripe_A", metrics.stripe_score(a))
+                add("stripe_AtoB", metrics.stripe_score(fake_b))
+            if inception:
+                distances["_AtoB"].update(real=b, fake=fake_b)
+                distances["_BtoA"].update(real=a, fake=fake_a)
             columns.append([a, fake_b, rec_a])
-        results = {name: float(np.mean(values)) for name, values in totals.items()}
-        if dataset != "synthetic/stripes":
-            results.pop("stripe_A"), results.pop("stripe_AtoB")
+    results = {name: float(np.mean(values)) for name, values in totals.items()}
+    for suffix, distance in distances.items():
+        results.update({f"{name}{suffix}": value for name, value in distance.result().items()})
     if grid_path and columns:
         write_image(grid_path, image_grid([np.concatenate([np.asarray(c[i]) for c in columns[:2]]) for i in range(3)]))
     return results
