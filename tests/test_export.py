@@ -127,8 +127,9 @@ def test_export_cli_on_a_trained_run(tmp_path):
     assert trained.returncode == 0, trained.stderr[-2000:]
     out = tmp_path / "saved_models" / "labels"
     result = cli("export", "--model", run_dir, "--out", out, "--size", SIZE, "--quantize", "fp32,int8", "--io", "uint8",
-                 "--calibration-steps", 8, "--heldout", 4, "--runs", 2)  # fmt: skip
+                 "--calibration-steps", 8, "--heldout", 4, "--runs", 2, "--qat", "--qat-steps", 5)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "model_qat_int8.tflite" in result.stdout and "quantisation-aware fine-tuning, 5 steps" in result.stdout
     assert "model_int8.tflite" in result.stdout and (out / "model_card.json").exists()
     card = json.loads((out / "model_card.json").read_text())
     assert card["training_data"] == "synthetic/labels" and card["direction"] == "AtoB"
@@ -136,3 +137,27 @@ def test_export_cli_on_a_trained_run(tmp_path):
                  "--calibration-steps", 8, "--heldout", 4, "--runs", 1, "--min-psnr", 500)  # fmt: skip
     assert failed.returncode == 2 and "model_int8.tflite: PSNR" in failed.stderr and "Traceback" not in failed.stderr
     assert not (tmp_path / "strict").exists()
+
+
+@pytest.mark.parametrize("which", ["pix2pix", "cyclegan"])
+def test_tf_keras_twin_computes_the_same_function(images, pix2pix_generator, cyclegan_generator, which):
+    pytest.importorskip("tensorflow_model_optimization")
+    from tfstyle.export.qat import to_tf_keras
+
+    generator = pix2pix_generator if which == "pix2pix" else cyclegan_generator
+    twin = to_tf_keras(generator)
+    heldout = images[1]
+    np.testing.assert_allclose(twin(heldout, training=False).numpy(), generator(heldout, training=False), atol=2e-5)
+
+
+def test_qat_fine_tunes_and_exports_int8(tmp_path, images, cyclegan_generator):
+    pytest.importorskip("tensorflow_model_optimization")
+    calibration, heldout = images
+    report = export_model(cyclegan_generator, tmp_path / "qat", size=SIZE, formats=("tflite",), quantize=("int8",),
+                          io="uint8", calibration=calibration, heldout=heldout, runs=2, qat_steps=30)  # fmt: skip
+    qat = next(a for a in report["artifacts"] if a["mode"] == "qat_int8")
+    assert (tmp_path / "qat" / "model_qat_int8.tflite").exists() and qat["unsupported_ops"] == []
+    assert qat["io"]["inputs"][0]["dtype"] == "uint8" and qat["io"]["outputs"][0]["dtype"] == "uint8"
+    assert qat["qat"]["l1_to_float_after"] < qat["qat"]["l1_to_float_before"]  # fine-tuning moved towards float
+    assert qat["fidelity"]["psnr_db"] >= DEFAULT_MIN_PSNR["qat_int8"]
+    assert "quantisation-aware fine-tuning, 30 steps" in (tmp_path / "qat" / "report.md").read_text()

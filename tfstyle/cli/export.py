@@ -17,6 +17,8 @@ def add_parser(sub):
     parser.add_argument("--calibration-steps", type=int, default=100, help="representative images for int8")
     parser.add_argument("--heldout", type=int, default=8, help="held-out images for the fidelity check")
     parser.add_argument("--min-psnr", type=float, help="fidelity floor in dB for every artifact (default per mode)")
+    parser.add_argument("--qat", action="store_true", help="also export a quantisation-aware-trained int8 model")
+    parser.add_argument("--qat-steps", type=int, default=100, help="QAT fine-tuning steps (with --qat)")
     parser.add_argument("--threads", default="1", help="comma list of LiteRT thread counts to time, e.g. 1,2,4")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per thread count")
     parser.set_defaults(run=run)
@@ -27,7 +29,7 @@ def run(args):
         args.model, args.out, direction=args.direction, size=args.size, calibration=args.calibration,
         calibration_steps=args.calibration_steps, heldout=args.heldout, formats=tuple(args.formats.split(",")),
         quantize=tuple(args.quantize.split(",")), io=args.io, threads=tuple(int(t) for t in args.threads.split(",")),
-        runs=args.runs, min_psnr=args.min_psnr,
+        runs=args.runs, min_psnr=args.min_psnr, qat_steps=args.qat_steps if args.qat else 0,
     )  # fmt: skip
     with open(f"{args.out}/report.md") as handle:
         print(handle.read())

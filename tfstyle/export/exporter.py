@@ -22,11 +22,12 @@ log = logging.getLogger("tfstyle")
 
 # Documented per-mode fidelity floors (PSNR in dB of uint8 outputs vs the Keras model), used when
 # `min_psnr` is not given: fp32/fp16 must be near-exact, weight-only and integer modes may lose a little.
-DEFAULT_MIN_PSNR = {"savedmodel": 45.0, "fp32": 40.0, "fp16": 35.0, "dynamic": 30.0, "int8": 22.0, "int16x8": 30.0}
+DEFAULT_MIN_PSNR = {"savedmodel": 45.0, "fp32": 40.0, "fp16": 35.0, "dynamic": 30.0, "int8": 22.0, "int16x8": 30.0,
+                    "qat_int8": 22.0}
 
 
 def export_model(generator, out, size=256, formats=("savedmodel", "tflite"), quantize=("fp32",), io="float32",
-                 calibration=None, heldout=None, threads=(1,), runs=10, min_psnr=None, card=None, name="model"):  # fmt: skip
+                 calibration=None, heldout=None, threads=(1,), runs=10, min_psnr=None, card=None, name="model", qat_steps=0):  # fmt: skip
     """Exports a generator and verifies each artifact; returns the report dict (also written to disk).
 
     Args:
@@ -43,6 +44,9 @@ def export_model(generator, out, size=256, formats=("savedmodel", "tflite"), qua
         min_psnr: fidelity floor in dB for every artifact; None uses `DEFAULT_MIN_PSNR` per mode.
         card: extra model-card fields (direction, training data, metrics).
         name: file-name stem of the artifacts. Defaults to "model".
+        qat_steps: when > 0, also fine-tune a quantisation-aware twin on the calibration images for this many
+            steps (`tfstyle.export.qat`, needs the `qat` extra) and export it as `<name>_qat_int8.tflite`.
+            Defaults to 0.
 
     Raises:
         ExportError: naming each artifact that fell under its PSNR floor or uses unsupported ops; nothing is
@@ -67,6 +71,9 @@ def export_model(generator, out, size=256, formats=("savedmodel", "tflite"), qua
                 path = os.path.join(staging, f"{name}_{mode}.tflite")
                 convert.write_bytes(path, convert.convert_tflite(savedmodel, mode, calibration, io))
                 artifacts.append(_verify_tflite(path, mode, heldout, keras_outputs, threads, runs))
+            if qat_steps:
+                artifacts.append(_qat_artifact(generator, staging, name, calibration, qat_steps, io, heldout,
+                                               keras_outputs, threads, runs))  # fmt: skip
         for artifact in artifacts:
             floor = min_psnr if min_psnr is not None else DEFAULT_MIN_PSNR[artifact["mode"]]
             artifact["min_psnr_db"] = floor
@@ -113,6 +120,19 @@ def _verify_tflite(path, mode, heldout, keras_outputs, threads, runs):
         "fidelity": verify.fidelity(path, heldout, keras_outputs),
         "ops": op_info["ops"], "unsupported_ops": op_info["unsupported"], "io": verify.io_contract(path),
     }  # fmt: skip
+
+
+def _qat_artifact(generator, staging, name, calibration, steps, io, heldout, keras_outputs, threads, runs):
+    from tfstyle.export import qat
+
+    if calibration is None or len(calibration) == 0:
+        raise ExportError("QAT needs training images: pass calibration images (--calibration).")
+    qat_model, (before, after) = qat.finetune(generator, calibration, steps)
+    path = convert.write_bytes(os.path.join(staging, f"{name}_qat_int8.tflite"), qat.qat_tflite(qat_model, calibration, io))
+    artifact = _verify_tflite(path, "qat_int8", heldout, keras_outputs, threads, runs)
+    artifact["qat"] = {"steps": steps, "l1_to_float_before": round(float(before), 5),
+                       "l1_to_float_after": round(float(after), 5)}  # fmt: skip
+    return artifact
 
 
 def _speed_warnings(artifacts):
@@ -182,6 +202,10 @@ def render_markdown(report):
             lines.append(f"- `{a['file']}` input {io['inputs'][0]['name']} {io['inputs'][0]['shape']} "
                          f"{io['inputs'][0]['dtype']} q={io['inputs'][0]['quantization']}; output "
                          f"{io['outputs'][0]['shape']} {io['outputs'][0]['dtype']} q={io['outputs'][0]['quantization']}")  # fmt: skip
+        if "qat" in a:
+            q = a["qat"]
+            lines.append(f"- `{a['file']}`: quantisation-aware fine-tuning, {q['steps']} steps; mean L1 to the float "
+                         f"model {q['l1_to_float_before']} before, {q['l1_to_float_after']} after")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

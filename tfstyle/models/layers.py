@@ -41,9 +41,11 @@ class InstanceNormalization(layers.Layer):
         self.gamma = self.add_weight(shape=(channels,), initializer=GAMMA_INIT(), name="gamma") if self.scale else None
         self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta") if self.center else None
 
-    def call(self, x):
+    def call(self, x, training=None):
         dtype = x.dtype
         x = ops.cast(x, "float32")
+        if training and keras.backend.backend() == "tensorflow":
+            return ops.cast(self._fused(x), dtype)
         mean = ops.mean(x, axis=[1, 2], keepdims=True)
         centered = x - mean
         variance = ops.mean(ops.square(centered), axis=[1, 2], keepdims=True)
@@ -53,6 +55,22 @@ class InstanceNormalization(layers.Layer):
         if self.beta is not None:
             y = y + ops.cast(self.beta, "float32")
         return ops.cast(y, dtype)
+
+    def _fused(self, x):
+        """Training path: instance norm is batch norm over one image, so fold the batch into the channels,
+        (B, H, W, C) -> (1, H, W, B·C), and use TensorFlow's fused batch-norm kernels (forward and gradient:
+        ~4x faster on CPU than the op-by-op form). The transposes only move a size-1 axis when B = 1 (free).
+        Inference and export keep the op-by-op form, which converts to TFLite builtins."""
+        import tensorflow as tf
+
+        shape = tf.shape(x)
+        batch, channels = shape[0], x.shape[-1]
+        folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, shape[1], shape[2], batch * channels])
+        scale = tf.ones([channels]) if self.gamma is None else tf.cast(self.gamma, tf.float32)
+        offset = tf.zeros([channels]) if self.beta is None else tf.cast(self.beta, tf.float32)
+        y, _, _ = tf.compat.v1.nn.fused_batch_norm(folded, tf.tile(scale, [batch]), tf.tile(offset, [batch]),
+                                                    epsilon=self.epsilon, is_training=True)  # fmt: skip
+        return tf.transpose(tf.reshape(y, [shape[1], shape[2], batch, channels]), [2, 0, 1, 3])
 
     def compute_output_shape(self, input_shape):
         return input_shape
