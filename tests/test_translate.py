@@ -138,7 +138,8 @@ def test_cyclegan_learns_stripes_and_cycle_l1_falls():
     model = CycleGAN(image_size=32, n_blocks=2, ngf=8, ndf=8, pool_size=8, seed=0)
     model.compile(g_optimizer=adam(2e-3), d_optimizer=adam(2e-3))
     before = model.evaluate(val, verbose=0, return_dict=True)["cycle_l1"]
-    model.fit(train, epochs=6, verbose=0)
+    # 12 epochs: stripe ratios over seeds 0-3 measured 4.3-6.6 (at 6 epochs 2.2-5.5: too close to the bar)
+    model.fit(train, epochs=12, verbose=0)
     after = model.evaluate(val, verbose=0, return_dict=True)["cycle_l1"]
     a, _ = next(iter(val))
     inputs, translated = float(metrics.stripe_score(a)), float(metrics.stripe_score(model.generator_ab(a)))
