@@ -90,6 +90,34 @@ def test_total_loss_drops_strongly_at_64px(rng, optimizer, extra):
     assert history[-1] < 0.2 * history[0], history
 
 
+def test_hybrid_inception_style_loss_is_weighted_and_minimised(rng, tmp_path):
+    from tfstyle.style.gatys import _make_loss
+
+    keras.utils.set_random_seed(0)
+    content, style = (np.asarray(tf.image.resize(image, (80, 80))) / 255.0 for image in _images(rng))
+    s = settings_for(hybrid_backbone="inceptionv3", hybrid_weight=1e3, style_weight=10.0)
+    vgg = FeatureExtractor(list(s.content_layers) + list(s.style_layers), weights=None, pooling="avg")
+    inception = FeatureExtractor(s.hybrid_style_layers, "inceptionv3", weights=None)
+    total, parts = _make_loss(vgg, s, content, [style], np.array([1.0]), inception)(tf.constant(content[None]))
+    expected = s.content_weight * parts["content"] + 10.0 * (parts["style"] + 1e3 * parts["hybrid"])
+    assert float(parts["hybrid"]) > 0 and float(total) == pytest.approx(float(expected), rel=1e-5)
+    # end to end: the hybrid term falls; multi-scale levels never go below InceptionV3's 75-px minimum
+    history = []
+    out = stylize(content_uint8 := (content * 255).astype(np.uint8), (style * 255).astype(np.uint8), weights=None,
+                  hybrid_backbone="inceptionv3", hybrid_weights=None, steps=10, max_size=80, progress=False,
+                  init="content", multiscale=True, callback=lambda step, image, losses: history.append(losses))  # fmt: skip
+    assert out.shape == content_uint8.shape and min(h["hybrid"] for h in history) < history[0]["hybrid"]
+    with pytest.raises(ValueError, match="Use names like 'mixed2'"):
+        FeatureExtractor(["block1_conv1"], "inceptionv3", weights=None)
+
+
+def test_offline_hybrid_weights_name_their_option(tmp_path, monkeypatch, rng):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))
+    content, style = _images(rng)
+    with pytest.raises(WeightsError, match=r"hybrid_weights='/path/inception_v3_.*--hybrid-weights PATH"):
+        stylize(content, style, weights=None, hybrid_backbone="inceptionv3", steps=1, max_size=80, progress=False)
+
+
 def test_multiscale_solves_small_first_and_color_preservation_keeps_chroma(rng):
     keras.utils.set_random_seed(0)
     content, style = _images(rng)

@@ -26,6 +26,9 @@ def add_parser(sub):
     parser.add_argument("--pooling", choices=["max", "avg"])
     parser.add_argument("--style-loss", choices=["gram", "meanstd", "mrf", "gram+mrf"])
     parser.add_argument("--weights", default="imagenet", help="imagenet | PATH to a *_notop.h5 file | none")
+    parser.add_argument("--hybrid", choices=["inceptionv3"], help="add style losses in a second feature space")
+    parser.add_argument("--hybrid-weight", type=float, help="weight of a hybrid style layer relative to a VGG one (1000)")
+    parser.add_argument("--hybrid-weights", default="imagenet", help="imagenet | PATH to inception_v3_..._notop.h5 | none")
     parser.add_argument("--style-weights", type=float, nargs="+", help="blend weights of several styles")
     parser.add_argument("--style-scale", type=float, default=1.0, help="style size relative to the content")
     parser.add_argument("--preserve-color", nargs="?", const="luminance", choices=["luminance", "histogram"])
@@ -38,6 +41,7 @@ def add_parser(sub):
 
 def run(args):
     weights = None if args.weights.lower() == "none" else args.weights
+    hybrid_weights = None if args.hybrid_weights.lower() == "none" else args.hybrid_weights
     snapshots = []
 
     def callback(step, image, losses):
@@ -47,11 +51,12 @@ def run(args):
     settings = dict(steps=args.steps, max_size=args.max_size, content_weight=args.content_weight,
                     style_weight=args.style_weight, tv_weight=args.tv_weight, optimizer=args.optimizer,
                     learning_rate=args.learning_rate, init=args.init, backbone=args.backbone, pooling=args.pooling,
-                    style_loss=args.style_loss)  # fmt: skip
+                    style_loss=args.style_loss, hybrid_backbone=args.hybrid, hybrid_weight=args.hybrid_weight)  # fmt: skip
     result = stylize(
         read_image(args.content), [read_image(path) for path in args.styles], style_weights=args.style_weights,
         preset=args.preset, weights=weights, preserve_color=args.preserve_color, multiscale=args.multiscale,
-        style_scale=args.style_scale, seed=args.seed, jit_compile=args.jit, callback=callback, **settings,
+        style_scale=args.style_scale, seed=args.seed, jit_compile=args.jit, callback=callback,
+        hybrid_weights=hybrid_weights, **settings,
     )  # fmt: skip
     print(write_image(args.out, result))
     if snapshots:

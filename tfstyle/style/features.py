@@ -9,12 +9,15 @@ BACKBONES = {
               "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"),
     "vgg16": (keras.applications.VGG16, keras.applications.vgg16.preprocess_input,
               "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    # a second feature space for hybrid style losses (layers "mixed0".."mixed10"; images of at least 75 px)
+    "inceptionv3": (keras.applications.InceptionV3, keras.applications.inception_v3.preprocess_input,
+                    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
 }  # fmt: skip
 POOLINGS = ("max", "avg")
 
 
-def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max"):
-    """Builds a VGG-16/19 convolutional base from `keras.applications` (include_top=False, any input size).
+def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max", option="weights"):
+    """Builds a VGG-16/19 (or InceptionV3) convolutional base from `keras.applications` (include_top=False).
 
     Reference: Simonyan & Zisserman 2015; Gatys et al. 2016 replace max pooling by average pooling.
 
@@ -23,7 +26,8 @@ def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max"):
         weights: "imagenet" (downloaded and cached by Keras on first use), a path to a local weights file in
             the keras.applications layout (`*_notop.h5` or a `.weights.h5` saved from this model), or None
             (random init). Defaults to "imagenet".
-        pooling: "max" (as trained) or "avg" (the paper's choice). Defaults to "max".
+        pooling: "max" (as trained) or "avg" (the paper's choice; VGG only). Defaults to "max".
+        option: how the caller's users pass a weights file, quoted in the offline error. Defaults to "weights".
 
     Returns:
         A functional `keras.Model` with layers named as keras.applications (`block4_conv2`, ...).
@@ -32,11 +36,14 @@ def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max"):
         WeightsError: when ImageNet weights cannot be downloaded (offline) or a weights file does not load.
     """
     if backbone not in BACKBONES:
-        raise ValueError(f'Unknown backbone. Received: backbone="{backbone}"; expected "vgg19" or "vgg16".')
+        choices = ", ".join(f'"{name}"' for name in BACKBONES)
+        raise ValueError(f'Unknown backbone. Received: backbone="{backbone}"; expected one of {choices}.')
     if pooling not in POOLINGS:
         raise ValueError(f'Unknown pooling. Received: pooling="{pooling}"; expected "max" or "avg".')
+    if pooling == "avg" and not backbone.startswith("vgg"):
+        raise ValueError(f'pooling="avg" rebuilds VGG only. Received: backbone="{backbone}"; use pooling="max".')
     builder, _, filename = BACKBONES[backbone]
-    model = load_application(builder, weights, filename, input_shape=(None, None, 3))
+    model = load_application(builder, weights, filename, option=option, input_shape=(None, None, 3))
     return _with_average_pooling(model) if pooling == "avg" else model
 
 
@@ -63,11 +70,12 @@ def preprocess_fn(backbone="vgg19"):
 class FeatureExtractor:
     """Maps an RGB image in [0, 1] to {layer name: feature map} for the requested layers."""
 
-    def __init__(self, layers, backbone="vgg19", weights="imagenet", pooling="max"):
-        base = vgg_backbone(backbone, weights, pooling)
+    def __init__(self, layers, backbone="vgg19", weights="imagenet", pooling="max", option="weights"):
+        base = vgg_backbone(backbone, weights, pooling, option)
         missing = [name for name in layers if name not in {l.name for l in base.layers}]
         if missing:
-            raise ValueError(f"Unknown {backbone} layers: {', '.join(missing)}. Use names like 'block4_conv2'.")
+            example = "mixed2" if backbone == "inceptionv3" else "block4_conv2"
+            raise ValueError(f"Unknown {backbone} layers: {', '.join(missing)}. Use names like '{example}'.")
         self.layers = list(dict.fromkeys(layers))
         self.model = keras.Model(base.input, {name: base.get_layer(name).output for name in self.layers})
         self.preprocess = preprocess_fn(backbone)

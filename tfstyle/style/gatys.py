@@ -19,7 +19,7 @@ COLOR_MODES = (None, "luminance", "histogram")
 
 def stylize(content, style, style_weights=None, preset="gatys2016", weights="imagenet", preserve_color=None,
             multiscale=False, style_scale=1.0, seed=0, jit_compile=False, callback=None, progress=True,
-            **settings):  # fmt: skip
+            hybrid_weights="imagenet", **settings):  # fmt: skip
     """Stylises `content` with one or more `style` images; returns a uint8 RGB image.
 
     Args:
@@ -36,8 +36,11 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
         jit_compile: compile the loss-and-gradient step with XLA. Defaults to False.
         callback: called as `callback(step, image_uint8, losses_dict)` after every step. Defaults to None.
         progress: show a progress bar with the losses. Defaults to True.
+        hybrid_weights: weights of the hybrid backbone (with `hybrid_backbone="inceptionv3"`): "imagenet",
+            a local `inception_v3_..._notop.h5`, or None. Defaults to "imagenet".
         **settings: any `tfstyle.style.StyleSettings` field (content_layers, style_layers, content_weight,
-            style_weight, tv_weight, optimizer, steps, init, max_size, backbone, pooling, style_loss, ...).
+            style_weight, tv_weight, optimizer, steps, init, max_size, backbone, pooling, style_loss,
+            hybrid_backbone, hybrid_style_layers, hybrid_weight, ...).
 
     Returns:
         The stylised image, uint8 (h, w, 3), with the content's aspect ratio and side ≤ `max_size`.
@@ -56,6 +59,10 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
     mix = np.asarray(style_weights if style_weights is not None else [1.0] * len(styles), np.float64)
     mix = mix / mix.sum()
     extractor = FeatureExtractor(list(s.content_layers) + list(s.style_layers), s.backbone, weights, s.pooling)
+    hybrid, min_side = None, 16
+    if s.hybrid_backbone:
+        min_side = 75  # InceptionV3's smallest input
+        hybrid = FeatureExtractor(s.hybrid_style_layers, s.hybrid_backbone, hybrid_weights, "max", "hybrid_weights")
     content_unit = np.asarray(content, np.float32) / 255.0
     styles_unit = [np.asarray(image, np.float32) / 255.0 for image in styles]
     if preserve_color == "histogram":
@@ -65,14 +72,14 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
     fractions = [0.5, 0.3, 0.2] if multiscale else [1.0]
     image, step_offset = None, 0
     for level, fraction in zip(levels, fractions):
-        size = _target_size(content_unit.shape, s, level)
+        size = _target_size(content_unit.shape, s, level, min_side)
         content_level = _resize(content_unit, size)
-        styles_level = [_resize(im, _scaled(im.shape, max(size) * style_scale)) for im in styles_unit]
+        styles_level = [_resize(im, _scaled(im.shape, max(size) * style_scale, min_side)) for im in styles_unit]
         if image is None:
             image = _initial_image(s.init, content_level, styles_level[0], seed)
         else:
             image = _resize(image, size)
-        loss_fn = _make_loss(extractor, s, content_level, styles_level, mix)
+        loss_fn = _make_loss(extractor, s, content_level, styles_level, mix, hybrid)
         steps = max(1, int(round(s.steps * fraction)))
         image = _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_offset, level)
         step_offset += steps
@@ -81,15 +88,15 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
     return np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
 
 
-def _target_size(shape, s, level):
+def _target_size(shape, s, level, min_side=16):
     height, width = shape[:2]
     scale = (s.max_size / height) if s.size_by == "height" else min(1.0, s.max_size / max(height, width))
-    return max(16, int(round(height * scale * level))), max(16, int(round(width * scale * level)))
+    return max(min_side, int(round(height * scale * level))), max(min_side, int(round(width * scale * level)))
 
 
-def _scaled(shape, side):
+def _scaled(shape, side, min_side=16):
     factor = side / max(shape[:2])
-    return max(16, int(round(shape[0] * factor))), max(16, int(round(shape[1] * factor)))
+    return max(min_side, int(round(shape[0] * factor))), max(min_side, int(round(shape[1] * factor)))
 
 
 def _resize(image, size):
@@ -107,8 +114,9 @@ def _initial_image(init, content, style, seed):
     return np.random.default_rng(seed).uniform(0.0, 1.0, content.shape).astype(np.float32)
 
 
-def _make_loss(extractor, s, content, styles, mix):
-    """Builds loss(image) -> (total, parts) with the targets computed once."""
+def _make_loss(extractor, s, content, styles, mix, hybrid=None):
+    """Builds loss(image) -> (total, parts) with the targets computed once (`hybrid`: a second extractor whose
+    layers add Gram style losses, each weighted `s.hybrid_weight` times a VGG style layer)."""
     content_targets = {k: v for k, v in extractor(tf.constant(content[None])).items() if k in s.content_layers}
     layer_weights = s.style_layer_weights or [1.0 / len(s.style_layers)] * len(s.style_layers)
     style_targets = []
@@ -118,6 +126,8 @@ def _make_loss(extractor, s, content, styles, mix):
             name: {"gram": losses.gram_matrix(feats[name]), "stats": losses.feature_stats(feats[name]),
                    "patches": losses.extract_patches(feats[name]) if "mrf" in s.style_loss else None}
             for name in s.style_layers})  # fmt: skip
+    hybrid_targets = [{name: losses.gram_matrix(value) for name, value in hybrid(tf.constant(image[None])).items()}
+                      for image in styles] if hybrid else []  # fmt: skip
 
     def style_term(features, target):
         kinds = {"gram": lambda: losses.gram_style_loss(features, target["gram"], s.gram_norm),
@@ -136,9 +146,16 @@ def _make_loss(extractor, s, content, styles, mix):
         style_part = tf.add_n([
             float(share) * weight * style_term(feats[name], targets[name])
             for share, targets in zip(mix, style_targets) for name, weight in zip(s.style_layers, layer_weights)])  # fmt: skip
-        tv_part = losses.total_variation(image * s.tv_pixel_scale, s.tv_kind) if s.tv_weight else tf.constant(0.0)
-        total = s.content_weight * content_part + s.style_weight * style_part + s.tv_weight * tv_part
-        return total, {"content": content_part, "style": style_part, "tv": tv_part}
+        parts = {"content": content_part, "style": style_part}
+        if hybrid:
+            feats = hybrid(image)
+            parts["hybrid"] = tf.add_n([
+                float(share) / len(s.hybrid_style_layers) * losses.gram_style_loss(feats[name], targets[name], s.gram_norm)
+                for share, targets in zip(mix, hybrid_targets) for name in s.hybrid_style_layers])  # fmt: skip
+            style_part = style_part + s.hybrid_weight * parts["hybrid"]
+        parts["tv"] = losses.total_variation(image * s.tv_pixel_scale, s.tv_kind) if s.tv_weight else tf.constant(0.0)
+        total = s.content_weight * content_part + s.style_weight * style_part + s.tv_weight * parts["tv"]
+        return total, parts
 
     return loss
 

@@ -38,6 +38,11 @@ class StyleSettings:
     clip: bool = True
     backbone: str = "vgg19"
     pooling: str = "avg"
+    # Hybrid feature space: a second keras.applications backbone adds Gram style losses on its layers, each
+    # weighted `hybrid_weight` times a VGG style layer (the seed's VGG-19 + InceptionV3 at about 10³ : 1).
+    hybrid_backbone: str = None  # None or "inceptionv3"
+    hybrid_style_layers: tuple = ("mixed0", "mixed1", "mixed2")
+    hybrid_weight: float = 1e3
 
 
 PRESETS = {

@@ -52,7 +52,7 @@ class CycleGAN(TranslationGAN):
         self.pool_b = ImagePool(pool_size, shape, seed=None if seed is None else seed + 1, name="pool_B")
 
     def compile(self, g_optimizer=None, d_optimizer=None, gan_loss="lsgan", lambda_a=10.0, lambda_b=10.0,
-                lambda_identity=0.5, **kwargs):  # fmt: skip
+                lambda_identity=0.5, fuse_passes=True, **kwargs):  # fmt: skip
         """Configures training.
 
         Args:
@@ -62,44 +62,59 @@ class CycleGAN(TranslationGAN):
             lambda_a: weight of the A→B→A cycle loss. Defaults to 10.
             lambda_b: weight of the B→A→B cycle loss. Defaults to 10.
             lambda_identity: identity-loss weight relative to λ (0 disables). Defaults to 0.5.
+            fuse_passes: run independent passes through the same network (G(A) and the identity G(B); a
+                discriminator on real and pooled fake images) as one batch when the norm is per-image, which
+                leaves the maths unchanged and is faster. Defaults to True.
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile=True`).
         """
         super().compile(**kwargs)
         self.lambda_a, self.lambda_b, self.lambda_identity = float(lambda_a), float(lambda_b), float(lambda_identity)
+        self.fuse_passes = bool(fuse_passes)
         self.configure_training(g_optimizer, d_optimizer, gan_loss, ("g_loss", "g_gan", "cycle", "identity", "d_loss"),
                                 ("cycle_l1", "identity_l1"))  # fmt: skip
 
     def call(self, inputs, training=False):
         return self.generator_ab(inputs, training=training)
 
+    def _per_image(self):
+        """Whether the networks normalise each image on its own (instance norm / none): then passes that share
+        a network can run as one batch with the same maths (batch norm would mix their statistics)."""
+        return self.fuse_passes and self.config["norm"] != "batch"
+
+    def _twice(self, network, first, second):
+        """network(first), network(second): as one batch when that keeps the maths (CPU convs run ~7% faster
+        per image at batch 2), else as two calls."""
+        if not self._per_image():
+            return network(first, training=True), network(second, training=True)
+        both = network(tf.concat([first, second], 0), training=True)
+        return both[: tf.shape(first)[0]], both[tf.shape(first)[0] :]
+
     def train_step(self, data):
         real_a, real_b = data
-        g_vars = self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
-        d_vars = self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
+        (_, g_vars), (_, d_vars) = self.optimizer_variables()
         l1 = lambda x, y: tf.reduce_mean(tf.abs(x - y))  # noqa: E731
         with tf.GradientTape() as tape:
-            fake_b = self.generator_ab(real_a, training=True)
+            if self.lambda_identity > 0:  # G(A) with the identity pass G(B), F(B) with F(A)
+                fake_b, same_b = self._twice(self.generator_ab, real_a, real_b)
+                fake_a, same_a = self._twice(self.generator_ba, real_b, real_a)
+            else:
+                fake_b, fake_a = self.generator_ab(real_a, training=True), self.generator_ba(real_b, training=True)
             rec_a = self.generator_ba(fake_b, training=True)
-            fake_a = self.generator_ba(real_b, training=True)
             rec_b = self.generator_ab(fake_a, training=True)
             g_gan = self.gan_loss.generator(self.discriminator_b(fake_b, training=True)) + self.gan_loss.generator(
                 self.discriminator_a(fake_a, training=True))  # fmt: skip
             cycle = self.lambda_a * l1(rec_a, real_a) + self.lambda_b * l1(rec_b, real_b)
             identity = tf.constant(0.0)
             if self.lambda_identity > 0:
-                identity = self.lambda_identity * (
-                    self.lambda_b * l1(self.generator_ab(real_b, training=True), real_b)
-                    + self.lambda_a * l1(self.generator_ba(real_a, training=True), real_a))  # fmt: skip
+                identity = self.lambda_identity * (self.lambda_b * l1(same_b, real_b) + self.lambda_a * l1(same_a, real_a))
             g_loss = g_gan + cycle + identity
         self.apply_loss(tape, g_loss, self.g_optimizer, g_vars)
 
         pooled_b = self.pool_b(tf.stop_gradient(fake_b))
         pooled_a = self.pool_a(tf.stop_gradient(fake_a))
         with tf.GradientTape() as tape:
-            d_b = self.gan_loss.discriminator(self.discriminator_b(real_b, training=True),
-                                              self.discriminator_b(pooled_b, training=True))  # fmt: skip
-            d_a = self.gan_loss.discriminator(self.discriminator_a(real_a, training=True),
-                                              self.discriminator_a(pooled_a, training=True))  # fmt: skip
+            d_b = self.gan_loss.discriminator(*self._twice(self.discriminator_b, real_b, pooled_b))
+            d_a = self.gan_loss.discriminator(*self._twice(self.discriminator_a, real_a, pooled_a))
             d_loss = 0.5 * (d_a + d_b)
         self.apply_loss(tape, d_loss, self.d_optimizer, d_vars)
         values = {"g_loss": g_loss, "g_gan": g_gan, "cycle": cycle, "identity": identity, "d_loss": d_loss}

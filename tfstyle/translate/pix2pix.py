@@ -75,7 +75,7 @@ class Pix2Pix(TranslationGAN):
 
     def train_step(self, data):
         x, y = data
-        g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
+        (_, g_vars), (_, d_vars) = self.optimizer_variables()
         if self.update == "sequential":
             with tf.GradientTape(persistent=True) as tape:
                 fake = self.generator(x, training=True)
