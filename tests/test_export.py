@@ -13,6 +13,7 @@ from tfstyle.data import load_paired
 from tfstyle.errors import ExportError
 from tfstyle.export import DEFAULT_MIN_PSNR, MODES, export_model
 from tfstyle.export import convert as convert_module
+from tfstyle.export.metadata import read_card
 from tfstyle.export.verify import interpreter, run, to_uint8
 from tfstyle.models import resnet_generator
 from tfstyle.translate import Pix2Pix
@@ -60,6 +61,9 @@ def test_every_mode_matches_keras_within_tolerance(tmp_path, images, pix2pix_gen
             assert (tmp_path / "p2p" / artifact["file"]).exists()
             assert set(artifact) >= {"bytes", "gzip_bytes", "latency", "fidelity", "ops", "unsupported_ops", "io"}
             assert set(artifact["latency"]) == {"1", "2"} and artifact["unsupported_ops"] == []
+            card = read_card(tmp_path / "p2p" / artifact["file"])  # the model card travels inside the file
+            assert card["mode"] == mode and card["input"]["shape"] == [1, SIZE, SIZE, 3] and card["producer"] == "tfstyle"
+            assert "[-1, 1]" in card["input"]["value"] and artifact["embedded_card"] == card
     assert by_mode["fp32"]["fidelity"]["max_abs_error"] <= 2
     assert by_mode["int8"]["bytes"] < 0.4 * by_mode["fp32"]["bytes"]
     saved = json.loads((tmp_path / "p2p" / "report.json").read_text())
@@ -77,6 +81,8 @@ def test_instance_norm_generator_runs_in_int8_with_uint8_io(tmp_path, images, cy
     int8 = next(a for a in report["artifacts"] if a["mode"] == "int8")
     assert int8["io"]["inputs"][0]["dtype"] == "uint8" and int8["io"]["outputs"][0]["dtype"] == "uint8"
     assert {"MEAN", "RSQRT", "MIRROR_PAD"} <= set(int8["ops"])  # instance norm and reflection padding as builtins
+    assert read_card(tmp_path / "cyc" / "model_int8.tflite")["input"]["value"] == "uint8 RGB pixels 0-255"
+    assert "[-1, 1]" in read_card(tmp_path / "cyc" / "model_fp32.tflite")["input"]["value"]
     model = interpreter(tmp_path / "cyc" / "model_int8.tflite")
     pixels = to_uint8(heldout[:1])  # an app feeds raw pixels: no normalisation code
     inp = model.get_input_details()[0]

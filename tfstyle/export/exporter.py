@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from tfstyle.data.io import atomic_path
 from tfstyle.errors import ExportError
-from tfstyle.export import convert, verify
+from tfstyle.export import convert, metadata, verify
 
 log = logging.getLogger("tfstyle")
 
@@ -69,11 +69,12 @@ def export_model(generator, out, size=256, formats=("savedmodel", "tflite"), qua
         if "tflite" in formats:
             for mode in quantize:
                 path = os.path.join(staging, f"{name}_{mode}.tflite")
-                convert.write_bytes(path, convert.convert_tflite(savedmodel, mode, calibration, io))
+                tflite = convert.convert_tflite(savedmodel, mode, calibration, io)
+                convert.write_bytes(path, metadata.embed_card(tflite, _embedded_card(mode, size, io, card)))
                 artifacts.append(_verify_tflite(path, mode, heldout, keras_outputs, threads, runs))
             if qat_steps:
                 artifacts.append(_qat_artifact(generator, staging, name, calibration, qat_steps, io, heldout,
-                                               keras_outputs, threads, runs))  # fmt: skip
+                                               keras_outputs, threads, runs, card))  # fmt: skip
         for artifact in artifacts:
             floor = min_psnr if min_psnr is not None else DEFAULT_MIN_PSNR[artifact["mode"]]
             artifact["min_psnr_db"] = floor
@@ -112,23 +113,36 @@ def _verify_savedmodel(path, heldout, keras_outputs):
     }  # fmt: skip
 
 
+def _embedded_card(mode, size, io, card):
+    """What a .tflite file says about itself (stored inside it; see `tfstyle.export.metadata`)."""
+    pixels = io == "uint8" and mode in ("int8", "qat_int8")
+    value = "uint8 RGB pixels 0-255" if pixels else "float32 RGB in [-1, 1] (pixel / 127.5 - 1)"
+    keep = ("source_model", "architecture", "direction", "training_data", "calibration_data", "qat_steps")
+    return {"mode": mode, "input": {"shape": [1, size, size, 3], "value": value},
+            "output": {"shape": [1, size, size, 3], "value": value}, "producer": "tfstyle",
+            **{k: v for k, v in (card or {}).items() if k in keep}}  # fmt: skip
+
+
 def _verify_tflite(path, mode, heldout, keras_outputs, threads, runs):
     op_info = verify.ops(path)
     return {
         "file": os.path.basename(path), "mode": mode, **verify.sizes(path),
+        "embedded_card": metadata.read_card(path),
         "latency": verify.latency(path, heldout[0], threads, runs),
         "fidelity": verify.fidelity(path, heldout, keras_outputs),
         "ops": op_info["ops"], "unsupported_ops": op_info["unsupported"], "io": verify.io_contract(path),
     }  # fmt: skip
 
 
-def _qat_artifact(generator, staging, name, calibration, steps, io, heldout, keras_outputs, threads, runs):
+def _qat_artifact(generator, staging, name, calibration, steps, io, heldout, keras_outputs, threads, runs, card):
     from tfstyle.export import qat
 
     if calibration is None or len(calibration) == 0:
         raise ExportError("QAT needs training images: pass calibration images (--calibration).")
     qat_model, (before, after) = qat.finetune(generator, calibration, steps)
-    path = convert.write_bytes(os.path.join(staging, f"{name}_qat_int8.tflite"), qat.qat_tflite(qat_model, calibration, io))
+    card = _embedded_card("qat_int8", calibration.shape[1], io, {**(card or {}), "qat_steps": steps})
+    tflite = metadata.embed_card(qat.qat_tflite(qat_model, calibration, io), card)
+    path = convert.write_bytes(os.path.join(staging, f"{name}_qat_int8.tflite"), tflite)
     artifact = _verify_tflite(path, "qat_int8", heldout, keras_outputs, threads, runs)
     artifact["qat"] = {"steps": steps, "l1_to_float_before": round(float(before), 5),
                        "l1_to_float_after": round(float(after), 5)}  # fmt: skip
