@@ -16,7 +16,7 @@ import tensorflow as tf
 
 from tfstyle.data.io import atomic_path
 from tfstyle.errors import ExportError
-from tfstyle.export import convert, metadata, optimize, verify
+from tfstyle.export import convert, metadata, verify
 
 log = logging.getLogger("tfstyle")
 
@@ -55,9 +55,7 @@ def export_model(generator, out, size=256, formats=("savedmodel", "tflite"), qua
     if heldout is None or len(heldout) == 0:
         raise ExportError("Export verification needs held-out images (heldout=...).")
     heldout = np.asarray(heldout, np.float32)
-    keras_outputs = np.asarray(generator(tf.constant(heldout), training=False))  # the original model's outputs
-    # Exact simplification; every artifact is then checked against the original model's outputs above.
-    generator, stripped = optimize.strip_cancelled_biases(generator)
+    keras_outputs = np.asarray(generator(tf.constant(heldout), training=False))
     out = os.fspath(out)
     parent = os.path.dirname(os.path.abspath(out))
     os.makedirs(parent, exist_ok=True)
@@ -87,8 +85,7 @@ def export_model(generator, out, size=256, formats=("savedmodel", "tflite"), qua
         warnings = _speed_warnings(artifacts)
         if failures:
             raise ExportError("Export verification failed; nothing was written to " + out + ":\n  " + "\n  ".join(failures))
-        report = {"size": size, "io": io, "threads": list(threads), "artifacts": artifacts, "warnings": warnings,
-                  "biases_removed": stripped}  # fmt: skip
+        report = {"size": size, "io": io, "threads": list(threads), "artifacts": artifacts, "warnings": warnings}
         _publish(staging, out, artifacts, "savedmodel" in formats)
         _write_json(os.path.join(out, "report.json"), report)
         with atomic_path(os.path.join(out, "report.md")) as tmp, open(tmp, "w") as handle:
