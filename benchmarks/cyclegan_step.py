@@ -10,8 +10,6 @@ Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256]   
 
 import argparse
 import random
-import statistics
-import time
 
 
 def tf_runner(jit, size):
@@ -111,17 +109,6 @@ def torch_runner(size):
     return run
 
 
-def time_steps(run, steps, warmup=1):
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=3)
@@ -130,28 +117,20 @@ def main():
     parser.add_argument("--skip-xla", action="store_true")
     args = parser.parse_args()
     from _flops import conv_flops
+    from _timing import TORCH, compare
 
     runners = {"tfstyle tf.function": tf_runner(False, args.size)}
     if not args.skip_xla:
         runners["tfstyle XLA"] = tf_runner(True, args.size)
-    runners["PyTorch 2.13 (eager)"] = (torch_runner(args.size), None)
+    runners[TORCH] = (torch_runner(args.size), None)
     model = runners["tfstyle tf.function"][1]
     g_flops = conv_flops(model.generator_ab, (args.size, args.size, 3))
     d_flops = conv_flops(model.discriminator_a, (args.size, args.size, 3))
     # Generators: 6 forward passes (2 translations, 2 reconstructions, 2 identity), all back-propagated (×3).
     # Discriminators: 2 passes in the generator loss (forward + input gradient, ×2) and 4 in their own step (×3).
     step_flops = 6 * 3 * g_flops + (2 * 2 + 4 * 3) * d_flops
-    results = {name: [] for name in runners}
-    for _ in range(args.rounds):
-        for name, (run, _) in runners.items():
-            results[name].append(time_steps(run, args.steps))
-    torch_time = min(results["PyTorch 2.13 (eager)"])
     print(f"forward GFLOP: G {g_flops / 1e9:.1f}, D {d_flops / 1e9:.2f}; training step ≈ {step_flops / 1e9:.0f} GFLOP")
-    print("| implementation | s/step (median per round) | best s/step | vs PyTorch | GFLOP/s |\n|---|---|---|---|---|")
-    for name, times in results.items():
-        best = min(times)
-        print(f"| {name} | {', '.join(f'{t:.3f}' for t in times)} | {best:.3f} | {best / torch_time:.2f}x | "
-              f"{step_flops / best / 1e9:.0f} |")  # fmt: skip
+    compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,7 @@ Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2]   (needs: pip in
 """
 
 import argparse
-import statistics
-import time
 
-import numpy as np
 
 
 def tf_runner(jit, update):
@@ -98,42 +95,23 @@ def torch_runner():
     return run
 
 
-def time_steps(run, steps, warmup=1):
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     from _flops import conv_flops
+    from _timing import TORCH, compare
 
     runners = {"tfstyle tf.function": tf_runner(False, "sequential"), "tfstyle XLA": tf_runner(True, "sequential"),
-               "PyTorch 2.13 (eager)": (torch_runner(), None)}  # fmt: skip
+               TORCH: (torch_runner(), None)}  # fmt: skip
     model = runners["tfstyle tf.function"][1]
     g_flops = conv_flops(model.generator, (256, 256, 3))
     d_flops = conv_flops(model.discriminator, (256, 256, 6))
     # fwd+bwd ≈ 3× forward: G once; D twice for its own step (real, fake) and once more for G's step.
     step_flops = 3 * g_flops + 3 * 3 * d_flops
-    results = {name: [] for name in runners}
-    for _ in range(args.rounds):
-        for name, (run, _) in runners.items():
-            results[name].append(time_steps(run, args.steps))
-    torch_time = min(results["PyTorch 2.13 (eager)"])
     print(f"forward GFLOP: G {g_flops / 1e9:.1f}, D {d_flops / 1e9:.2f}; training step ≈ {step_flops / 1e9:.0f} GFLOP")
-    print("| implementation | s/step (median per round) | best s/step | vs PyTorch | GFLOP/s |\n|---|---|---|---|---|")
-    for name, times in results.items():
-        best = min(times)
-        print(f"| {name} | {', '.join(f'{t:.3f}' for t in times)} | {best:.3f} | {best / torch_time:.2f}x | "
-              f"{step_flops / best / 1e9:.0f} |")  # fmt: skip
+    compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
 
 
 if __name__ == "__main__":
