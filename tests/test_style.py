@@ -61,6 +61,7 @@ def test_presets_set_exactly_the_documented_values():
     assert (torch_tut.optimizer, torch_tut.steps, torch_tut.style_weight, torch_tut.content_weight) == ("lbfgs", 300, 1e6, 1.0)
     assert torch_tut.content_layers == ("block2_conv2",)  # conv_4
     assert torch_tut.style_layers == ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2", "block3_conv1")
+    assert torch_tut.lbfgs_memory == 100  # torch.optim.LBFGS default history_size
     paper = settings_for("gatys2016")
     assert paper.content_layers == ("block4_conv2",) and len(paper.style_layers) == 5 and paper.pooling == "avg"
     assert paper.content_weight / paper.style_weight == pytest.approx(1e-3)
@@ -125,6 +126,13 @@ def test_multiscale_solves_small_first_and_color_preservation_keeps_chroma(rng):
     stylize(content, style, weights=None, steps=8, max_size=64, multiscale=True, progress=False,
             callback=lambda step, image, losses: sizes.append(image.shape[0]))  # fmt: skip
     assert sizes[0] == 16 and sizes[-1] == 64 and 32 in sizes
+    seen = []  # custom levels; the callback counts loss evaluations (≥ 1 per L-BFGS step)
+    stylize(content, style, weights=None, steps=6, max_size=64, multiscale=True, progress=False,
+            scale_levels=(0.5, 1.0), scale_fractions=(0.5, 0.5),
+            callback=lambda step, image, losses: seen.append((image.shape[0], losses["evaluations"])))  # fmt: skip
+    assert {size for size, _ in seen} == {32, 64} and all(count >= 1 for _, count in seen)
+    with pytest.raises(ValueError, match="scale_levels must end at 1.0"):
+        stylize(content, style, weights=None, steps=2, multiscale=True, scale_levels=(0.5,), scale_fractions=(1.0,))
     plain = stylize(content, style, weights=None, steps=8, max_size=64, progress=False, init="content")
     kept = stylize(content, style, weights=None, steps=8, max_size=64, progress=False, init="content",
                    preserve_color="luminance")  # fmt: skip

@@ -30,11 +30,14 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
         weights: VGG weights: "imagenet", a local weights-file path, or None (random). Defaults to "imagenet".
         preserve_color: None, "luminance" (keep the content's chroma) or "histogram" (match the style image's
             colours to the content first). Defaults to None.
-        multiscale: coarse-to-fine: solve at 1/4 and 1/2 size first, upsample, refine. Defaults to False.
+        multiscale: coarse-to-fine: solve at smaller sizes first (`scale_levels`, default 1/4 and 1/2),
+            upsample, refine. Defaults to False.
         style_scale: style image size relative to the content image. Defaults to 1.0.
         seed: seed of the noise initialisation. Defaults to 0.
         jit_compile: compile the loss-and-gradient step with XLA. Defaults to False.
-        callback: called as `callback(step, image_uint8, losses_dict)` after every step. Defaults to None.
+        callback: called as `callback(step, image_uint8, losses_dict)` after every step; `losses_dict` holds
+            the loss parts, the scale `level` and the count of loss `evaluations` so far at this level (L-BFGS
+            line searches may evaluate more than once per step). Defaults to None.
         progress: show a progress bar with the losses. Defaults to True.
         hybrid_weights: weights of the hybrid backbone (with `hybrid_backbone="inceptionv3"`): "imagenet",
             a local `inception_v3_..._notop.h5`, or None. Defaults to "imagenet".
@@ -68,8 +71,11 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
     if preserve_color == "histogram":
         styles_unit = [color.match_color(image, content_unit).astype(np.float32) for image in styles_unit]
 
-    levels = [0.25, 0.5, 1.0] if multiscale else [1.0]
-    fractions = [0.5, 0.3, 0.2] if multiscale else [1.0]
+    levels = s.scale_levels if multiscale else [1.0]
+    fractions = s.scale_fractions if multiscale else [1.0]
+    if len(levels) != len(fractions) or levels[-1] != 1.0:
+        raise ValueError(f"scale_levels must end at 1.0 and match scale_fractions in length. Received: "
+                         f"scale_levels={levels}, scale_fractions={fractions}.")  # fmt: skip
     image, step_offset = None, 0
     for level, fraction in zip(levels, fractions):
         size = _target_size(content_unit.shape, s, level, min_side)
@@ -169,7 +175,7 @@ def _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_of
         return total, tape.gradient(total, x), parts
 
     bar = tqdm(total=steps, desc=f"stylize {image.shape[1]}x{image.shape[0]}", disable=not progress, leave=False)
-    state = {"step": step_offset}
+    state = {"step": step_offset, "evaluations": 0}
 
     def report(x, total, parts):
         state["step"] += 1
@@ -177,7 +183,8 @@ def _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_of
         bar.set_postfix(loss=f"{float(total):.4g}", style=f"{float(parts['style']):.3g}",
                         content=f"{float(parts['content']):.3g}")  # fmt: skip
         if callback is not None:
-            losses_now = {"total": float(total), **{k: float(v) for k, v in parts.items()}, "level": level}
+            losses_now = {"total": float(total), **{k: float(v) for k, v in parts.items()}, "level": level,
+                          "evaluations": state["evaluations"]}
             callback(state["step"], np.clip(np.round(np.asarray(x) * 255), 0, 255).astype(np.uint8), losses_now)
 
     shape = image.shape
@@ -187,6 +194,7 @@ def _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_of
         def fun(flat):
             x = tf.constant(flat.reshape(1, *shape), tf.float32)
             total, grad, parts = value_and_grad(x)
+            state["evaluations"] += 1
             last.update(x=flat, total=total, parts=parts)
             return float(total), grad.numpy().astype(np.float64).ravel()
 
@@ -194,7 +202,7 @@ def _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_of
         result = scipy.optimize.minimize(
             fun, image.astype(np.float64).ravel(), jac=True, method="L-BFGS-B", bounds=bounds,
             callback=lambda xk: report(xk.reshape(shape), last["total"], last["parts"]),
-            options={"maxiter": steps, "maxfun": s.max_evaluations or 2 * steps, "maxcor": 20},
+            options={"maxiter": steps, "maxfun": s.max_evaluations or 2 * steps, "maxcor": s.lbfgs_memory},
         )  # fmt: skip
         bar.close()
         return result.x.reshape(shape).astype(np.float32)
@@ -208,6 +216,7 @@ def _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_of
     variable = tf.Variable(image[None])
     for _ in range(steps):
         total, grad, parts = value_and_grad(variable)
+        state["evaluations"] += 1
         optimizer.apply_gradients([(grad, variable)])
         if s.clip:
             variable.assign(tf.clip_by_value(variable, 0.0, 1.0))

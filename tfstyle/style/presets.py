@@ -32,6 +32,13 @@ class StyleSettings:
     lr_decay: tuple = None  # (decay_steps, decay_rate) exponential decay
     steps: int = 500
     max_evaluations: int = None  # L-BFGS function-evaluation budget (None: 2 × steps)
+    # L-BFGS history size. Larger converges in fewer evaluations (measured: 186 → 116 → 91 evaluations to the
+    # same loss at 20, 50, 100) but SciPy keeps 2·m float64 copies of the image (50: 630 MB at 512×512).
+    lbfgs_memory: int = 50
+    # multiscale=True: image sizes relative to the final size, and the share of `steps` each one gets; a few
+    # cheap coarse steps place the large structures, the full size does the rest
+    scale_levels: tuple = (0.25, 0.5, 1.0)
+    scale_fractions: tuple = (0.1, 0.1, 0.8)
     init: str = "noise"  # "content", "noise", "style"
     max_size: int = 512
     size_by: str = "max"  # "max" side or "height" (keras.io)
@@ -64,13 +71,14 @@ PRESETS = {
         size_by="height", clip=False, pooling="max",
     ),
     # pytorch.org/tutorials/advanced/neural_style_tutorial: content conv_4 (= block2_conv2), style conv_1..conv_5,
-    # style 1e6, content 1, per-layer sum, L-BFGS with 300 function evaluations, content init, 512 px.
+    # style 1e6, content 1, per-layer sum, L-BFGS with 300 function evaluations and torch.optim.LBFGS's default
+    # history of 100, content init, 512 px.
     "pytorch-tutorial": dict(
         content_layers=("block2_conv2",),
         style_layers=("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2", "block3_conv1"),
         style_layer_weights=(1.0, 1.0, 1.0, 1.0, 1.0), style_weight=1e6, content_weight=1.0, gram_norm="pytorch",
-        content_norm="mean", optimizer="lbfgs", steps=300, max_evaluations=300, init="content", max_size=512,
-        pooling="max",
+        content_norm="mean", optimizer="lbfgs", steps=300, max_evaluations=300, lbfgs_memory=100, init="content",
+        max_size=512, pooling="max",
     ),
 }  # fmt: skip
 

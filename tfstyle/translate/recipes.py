@@ -56,58 +56,59 @@ def _settings(out, model, defaults, overrides):
     return settings
 
 
-def _lr(settings, steps_per_epoch):
-    return LinearDecay(settings["lr"], steps_per_epoch, settings["epochs"], settings["epochs_decay"])
-
-
-def _optimizer(settings, steps):
-    return keras.optimizers.Adam(_lr(settings, steps), beta_1=0.5)
+def _train(out, s, load, validation_split, build, verbose):
+    """The skeleton both recipes share: precision → strategy → data → model built and compiled under the
+    strategy's scope → config.json → `fit` with resume. `load(split, batch_size)` gives a dataset;
+    `build(optimizer)` makes and compiles the model, calling `optimizer()` for each fresh Adam."""
+    set_precision(s["precision"])
+    strategy = get_strategy(s["strategy"])
+    train = load("train", s["batch_size"] * strategy.num_replicas_in_sync)
+    validation = _optional(lambda: load(validation_split, s["batch_size"]))
+    lr = LinearDecay(s["lr"], int(train.cardinality()), s["epochs"], s["epochs_decay"])
+    with strategy.scope():
+        model = build(lambda: keras.optimizers.Adam(lr, beta_1=0.5))  # the papers' Adam(2e-4, β1 = 0.5)
+    write_config(out, s)
+    fit_run(model, train, out, s["epochs"] + s["epochs_decay"], validation, sample_every=s["sample_every"],
+            checkpoint_every=s["checkpoint_every"], keep=s["keep"], verbose=verbose)  # fmt: skip
+    return model
 
 
 def train_pix2pix(out, verbose=1, **overrides):
     """Trains (or resumes) Pix2Pix into the run folder `out`; returns the trained `Pix2Pix`."""
     s = _settings(out, "pix2pix", PIX2PIX_DEFAULTS, overrides)
-    set_precision(s["precision"])
-    strategy = get_strategy(s["strategy"])
     data = dict(image_size=s["image_size"], direction=s["direction"], seed=s["seed"], count=s["count"],
                 data_dir=s["data_dir"])  # fmt: skip
-    train = load_paired(s["dataset"], "train", batch_size=s["batch_size"] * strategy.num_replicas_in_sync, **data)
-    validation = _optional(lambda: load_paired(s["dataset"], "val", batch_size=s["batch_size"], **data))
-    steps = int(train.cardinality())
-    with strategy.scope():
+
+    def build(optimizer):
         generator = None
         if s["generator"] == "resnet":
             from tfstyle.models import resnet_generator
 
             generator = resnet_generator(9 if s["image_size"] >= 256 else 6, ngf=s["ngf"], norm=s["norm"])
         model = Pix2Pix(generator=generator, image_size=s["image_size"], ngf=s["ngf"], ndf=s["ndf"], norm=s["norm"])
-        model.compile(g_optimizer=_optimizer(s, steps), d_optimizer=_optimizer(s, steps), gan_loss=s["gan_loss"],
+        model.compile(g_optimizer=optimizer(), d_optimizer=optimizer(), gan_loss=s["gan_loss"],
                       lambda_l1=s["lambda_l1"], update=s["update"], jit_compile=s["jit_compile"])  # fmt: skip
-    write_config(out, s)
-    fit_run(model, train, out, s["epochs"] + s["epochs_decay"], validation, sample_every=s["sample_every"],
-            checkpoint_every=s["checkpoint_every"], keep=s["keep"], verbose=verbose)  # fmt: skip
-    return model
+        return model
+
+    load = lambda split, batch_size: load_paired(s["dataset"], split, batch_size=batch_size, **data)  # noqa: E731
+    return _train(out, s, load, "val", build, verbose)
 
 
 def train_cyclegan(out, verbose=1, **overrides):
     """Trains (or resumes) CycleGAN into the run folder `out`; returns the trained `CycleGAN`."""
     s = _settings(out, "cyclegan", CYCLEGAN_DEFAULTS, overrides)
-    set_precision(s["precision"])
-    strategy = get_strategy(s["strategy"])
     data = dict(image_size=s["image_size"], seed=s["seed"], count=s["count"], data_dir=s["data_dir"])
-    train = load_unpaired(s["dataset"], "train", batch_size=s["batch_size"] * strategy.num_replicas_in_sync, **data)
-    validation = _optional(lambda: load_unpaired(s["dataset"], "test", batch_size=s["batch_size"], **data))
-    steps = int(train.cardinality())
-    with strategy.scope():
+
+    def build(optimizer):
         model = CycleGAN(image_size=s["image_size"], generator=s["generator"], n_blocks=s["n_blocks"], ngf=s["ngf"],
                          ndf=s["ndf"], norm=s["norm"], pool_size=s["pool_size"], seed=s["seed"])  # fmt: skip
-        model.compile(g_optimizer=_optimizer(s, steps), d_optimizer=_optimizer(s, steps), gan_loss=s["gan_loss"],
+        model.compile(g_optimizer=optimizer(), d_optimizer=optimizer(), gan_loss=s["gan_loss"],
                       lambda_a=s["lambda_cycle"], lambda_b=s["lambda_cycle"], lambda_identity=s["lambda_identity"],
                       jit_compile=s["jit_compile"])  # fmt: skip
-    write_config(out, s)
-    fit_run(model, train, out, s["epochs"] + s["epochs_decay"], validation, sample_every=s["sample_every"],
-            checkpoint_every=s["checkpoint_every"], keep=s["keep"], verbose=verbose)  # fmt: skip
-    return model
+        return model
+
+    load = lambda split, batch_size: load_unpaired(s["dataset"], split, batch_size=batch_size, **data)  # noqa: E731
+    return _train(out, s, load, "test", build, verbose)
 
 
 def _optional(make):
