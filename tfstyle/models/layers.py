@@ -48,7 +48,9 @@ class InstanceNormalization(layers.Layer):
             return ops.cast(self._fused(x), dtype)
         mean = ops.mean(x, axis=[1, 2], keepdims=True)
         centered = x - mean
-        variance = ops.mean(ops.square(centered), axis=[1, 2], keepdims=True)
+        # `centered * centered`, not ops.square: the TFLite converter fuses sub+square into SQUARED_DIFFERENCE,
+        # which XNNPACK does not run in int8 (measured: int8 conv+IN 120 ms vs 33 ms this way, same accuracy)
+        variance = ops.mean(centered * centered, axis=[1, 2], keepdims=True)
         y = centered * ops.rsqrt(variance + self.epsilon)
         if self.gamma is not None:
             y = y * ops.cast(self.gamma, "float32")
