@@ -59,19 +59,28 @@ class InstanceNormalization(layers.Layer):
         return ops.cast(y, dtype)
 
     def _fused(self, x):
-        """Training path: instance norm is batch norm over one image, so fold the batch into the channels,
-        (B, H, W, C) -> (1, H, W, B·C), and use TensorFlow's fused batch-norm kernels (forward and gradient:
-        ~4x faster on CPU than the op-by-op form). The transposes only move a size-1 axis when B = 1 (free).
-        Inference and export keep the op-by-op form, which converts to TFLite builtins."""
+        """Training path: instance norm is batch norm over one image, so use TensorFlow's fused batch-norm
+        kernels (forward and gradient: ~4x faster on CPU than the op-by-op form) image by image. With a known
+        batch size the images are split along the batch axis (views, no copy); otherwise the batch is folded
+        into the channels, (B, H, W, C) -> (1, H, W, B·C), which costs two transposes (measured 25-30 % slower
+        at batch 2). Inference and export keep the op-by-op form, which converts to TFLite builtins."""
         import tensorflow as tf
 
-        shape = tf.shape(x)
-        batch, channels = shape[0], x.shape[-1]
-        folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, shape[1], shape[2], batch * channels])
+        channels = x.shape[-1]
         scale = tf.ones([channels]) if self.gamma is None else tf.cast(self.gamma, tf.float32)
         offset = tf.zeros([channels]) if self.beta is None else tf.cast(self.beta, tf.float32)
-        y, _, _ = tf.compat.v1.nn.fused_batch_norm(folded, tf.tile(scale, [batch]), tf.tile(offset, [batch]),
-                                                    epsilon=self.epsilon, is_training=True)  # fmt: skip
+
+        def normalise(images, scale, offset):
+            return tf.compat.v1.nn.fused_batch_norm(images, scale, offset, epsilon=self.epsilon, is_training=True)[0]
+
+        if x.shape[0] is not None:
+            parts = tf.split(x, x.shape[0], axis=0) if x.shape[0] > 1 else [x]
+            outputs = [normalise(part, scale, offset) for part in parts]
+            return tf.concat(outputs, 0) if len(outputs) > 1 else outputs[0]
+        shape = tf.shape(x)
+        batch = shape[0]
+        folded = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, shape[1], shape[2], batch * channels])
+        y = normalise(folded, tf.tile(scale, [batch]), tf.tile(offset, [batch]))
         return tf.transpose(tf.reshape(y, [shape[1], shape[2], batch, channels]), [2, 0, 1, 3])
 
     def compute_output_shape(self, input_shape):
