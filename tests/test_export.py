@@ -13,6 +13,7 @@ from tfstyle.data import load_paired
 from tfstyle.errors import ExportError
 from tfstyle.export import DEFAULT_MIN_PSNR, MODES, export_model
 from tfstyle.export import convert as convert_module
+from tfstyle.export import flatbuffer
 from tfstyle.export.metadata import read_card
 from tfstyle.export.verify import interpreter, run, to_uint8
 from tfstyle.models import resnet_generator
@@ -97,6 +98,22 @@ def test_instance_norm_generator_runs_in_int8_with_uint8_io(tmp_path, images, cy
     loaded = tf.saved_model.load(str(tmp_path / "cyc" / "savedmodel"))
     out = next(iter(loaded.signatures["serving_default"](image=tf.constant(pixels)).values())).numpy()
     assert out.dtype == np.uint8 and np.abs(out[0].astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_packing_shares_quantisation_vectors_without_changing_outputs(tmp_path, images, cyclegan_generator):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    calibration, heldout = images
+    export_model(cyclegan_generator, tmp_path / "cyc", size=SIZE, quantize=("int8",), calibration=calibration,
+                 heldout=heldout, runs=1)  # fmt: skip
+    packed = tmp_path / "cyc" / "model_int8.tflite"
+    plain = tmp_path / "plain.tflite"  # the same model written the converter's way: one vector per tensor
+    plain.write_bytes(flatbuffer_utils.convert_object_to_bytearray(flatbuffer.unpack(packed.read_bytes())))
+    # 211 output channels (weights and biases) carry an int64 zero point each: ~3.4 KB, mostly shared now
+    assert plain.stat().st_size - packed.stat().st_size > 2500
+    for image in heldout[:3]:
+        assert np.array_equal(run(interpreter(packed), image), run(interpreter(plain), image))
+    assert read_card(packed)["mode"] == "int8"
 
 
 def test_min_psnr_failure_writes_nothing(tmp_path, images, pix2pix_generator):

@@ -11,32 +11,30 @@ import json
 
 import numpy as np
 
+from tfstyle.export import flatbuffer
+
 NAME = "tfstyle_model_card"
 
 
-def _schema():
-    from tensorflow.lite.python import schema_py_generated as schema
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    return schema, flatbuffer_utils
-
-
 def embed_card(tflite_bytes, card):
-    """Returns `tflite_bytes` with `card` (a JSON-serialisable dict) stored as the `tfstyle_model_card` entry."""
-    schema, flatbuffer_utils = _schema()
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(tflite_bytes))
+    """Returns `tflite_bytes` with `card` (a JSON-serialisable dict) stored as the `tfstyle_model_card` entry.
+
+    The file is re-written by `flatbuffer.pack`, which also stores identical quantisation vectors once.
+    """
+    schema = flatbuffer.schema()
+    model = flatbuffer.unpack(tflite_bytes)
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(json.dumps(card, sort_keys=True, default=str).encode("utf-8"), np.uint8)
     model.buffers.append(buffer)
     entry = schema.MetadataT()
     entry.name, entry.buffer = NAME, len(model.buffers) - 1
     model.metadata = [m for m in (model.metadata or []) if m.name not in (NAME, NAME.encode())] + [entry]
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    return flatbuffer.pack(model)
 
 
 def read_card(path):
     """The model card stored in a `.tflite` file, or None when it has none."""
-    schema, _ = _schema()
+    schema = flatbuffer.schema()
     with open(path, "rb") as handle:
         data = bytearray(handle.read())
     model = schema.Model.GetRootAsModel(data, 0)
