@@ -105,6 +105,62 @@ def test_instance_norm_training_kernels_match_the_exported_form(rng):
         np.testing.assert_allclose(got[1], reference[1], atol=1e-4)
 
 
+@pytest.mark.parametrize("shape,kernel", [((2, 9, 8, 5), (3, 3, 5, 4)), ((1, 12, 12, 6), (7, 7, 6, 3))])
+def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, shape, kernel):
+    import tensorflow as tf
+
+    from tfstyle.models.conv import conv2d_forward_gradients
+
+    x = tf.constant(rng.normal(size=shape).astype(np.float32))
+    w = tf.constant(rng.normal(size=kernel).astype(np.float32))
+    out_shape = (shape[0], shape[1] - kernel[0] + 1, shape[2] - kernel[1] + 1, kernel[3])
+    upstream = tf.constant(rng.normal(size=out_shape).astype(np.float32))
+
+    def value_and_grads(conv):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            y = conv(x, w)
+        return [y, *tape.gradient(y, [x, w], upstream)]
+
+    expected = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"))
+    for got, want in zip(value_and_grads(conv2d_forward_gradients), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_generator_trains_with_the_same_gradients_on_either_convolution_path(monkeypatch):
+    import tensorflow as tf
+
+    from tfstyle.models import conv
+
+    calls = []
+    original = conv.conv2d_forward_gradients
+    monkeypatch.setattr(conv, "conv2d_forward_gradients", lambda *a: calls.append(1) or original(*a))
+    g = resnet_generator(1, ngf=4)
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32))
+
+    def grads(onednn):
+        monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(g(x, training=True) - x))
+        return tape.gradient(loss, g.trainable_variables)
+
+    tensorflow_kernels, n_calls = grads(True), len(calls)
+    forward_forms = grads(False)
+    assert n_calls == 0 and len(calls) == 4  # the stride-1 convs: stem, the block's two, head
+    for got, want in zip(forward_forms, tensorflow_kernels):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
+    g(x, training=False)
+    assert len(calls) == 4  # inference (and export) keep the plain convolution
+
+
+@pytest.mark.parametrize("cropping", [((1, 0), (1, 0)), ((2, 1), (0, 3))])
+def test_cropping_as_one_slice_matches_keras(rng, cropping):
+    from tfstyle.models.layers import Cropping2D
+
+    x = rng.normal(size=(2, 9, 8, 3)).astype(np.float32)
+    np.testing.assert_array_equal(Cropping2D(cropping)(x), keras.layers.Cropping2D(cropping)(x))
+
+
 def test_norm_choice_error_lists_valid_names():
     with pytest.raises(ValueError) as info:
         norm_layer("batchy")

@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from tfstyle.models.conv import Conv2D
 from tfstyle.models.layers import CONV_INIT, conv_bias, norm_layer
 
 
@@ -29,17 +30,17 @@ def patchgan_discriminator(in_channels=3, ndf=64, n_layers=3, norm="batch"):
     make_norm, use_bias = norm_layer(norm), conv_bias(norm)
     inputs = keras.Input((None, None, in_channels), name="image")
     x = layers.ZeroPadding2D(1, name="patchgan_pad1")(inputs)
-    x = layers.Conv2D(ndf, 4, 2, kernel_initializer=CONV_INIT(), name="patchgan_conv1")(x)
+    x = Conv2D(ndf, 4, 2, kernel_initializer=CONV_INIT(), name="patchgan_conv1")(x)
     x = layers.LeakyReLU(0.2, name="patchgan_lrelu1")(x)
     for n in range(1, n_layers + 1):
         stride = 2 if n < n_layers else 1
         x = layers.ZeroPadding2D(1, name=f"patchgan_pad{n + 1}")(x)
-        x = layers.Conv2D(ndf * min(2**n, 8), 4, stride, use_bias=use_bias, kernel_initializer=CONV_INIT(),
+        x = Conv2D(ndf * min(2**n, 8), 4, stride, use_bias=use_bias, kernel_initializer=CONV_INIT(),
                           name=f"patchgan_conv{n + 1}")(x)  # fmt: skip
         x = make_norm(f"patchgan_norm{n + 1}")(x)
         x = layers.LeakyReLU(0.2, name=f"patchgan_lrelu{n + 1}")(x)
     x = layers.ZeroPadding2D(1, name=f"patchgan_pad{n_layers + 2}")(x)
-    x = layers.Conv2D(1, 4, 1, kernel_initializer=CONV_INIT(), name="patchgan_logits")(x)
+    x = Conv2D(1, 4, 1, kernel_initializer=CONV_INIT(), name="patchgan_logits")(x)
     outputs = layers.Activation("linear", dtype="float32", name="patchgan_output")(x)
     return keras.Model(inputs, outputs, name=f"patchgan_{n_layers}_layers")
 
@@ -54,11 +55,11 @@ def pixel_discriminator(in_channels=3, ndf=64, norm="batch"):
     """
     make_norm, use_bias = norm_layer(norm), conv_bias(norm)
     inputs = keras.Input((None, None, in_channels), name="image")
-    x = layers.Conv2D(ndf, 1, kernel_initializer=CONV_INIT(), name="pixelgan_conv1")(inputs)
+    x = Conv2D(ndf, 1, kernel_initializer=CONV_INIT(), name="pixelgan_conv1")(inputs)
     x = layers.LeakyReLU(0.2, name="pixelgan_lrelu1")(x)
-    x = layers.Conv2D(ndf * 2, 1, use_bias=use_bias, kernel_initializer=CONV_INIT(), name="pixelgan_conv2")(x)
+    x = Conv2D(ndf * 2, 1, use_bias=use_bias, kernel_initializer=CONV_INIT(), name="pixelgan_conv2")(x)
     x = make_norm("pixelgan_norm2")(x)
     x = layers.LeakyReLU(0.2, name="pixelgan_lrelu2")(x)
-    x = layers.Conv2D(1, 1, use_bias=use_bias, kernel_initializer=CONV_INIT(), name="pixelgan_logits")(x)
+    x = Conv2D(1, 1, use_bias=use_bias, kernel_initializer=CONV_INIT(), name="pixelgan_logits")(x)
     outputs = layers.Activation("linear", dtype="float32", name="pixelgan_output")(x)
     return keras.Model(inputs, outputs, name="pixelgan")

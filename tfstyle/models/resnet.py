@@ -3,7 +3,8 @@
 import keras
 from keras import layers
 
-from tfstyle.models.layers import CONV_INIT, ReflectionPadding2D, conv_bias, norm_layer
+from tfstyle.models.conv import Conv2D
+from tfstyle.models.layers import CONV_INIT, Cropping2D, ReflectionPadding2D, conv_bias, norm_layer
 
 
 def resnet_generator(n_blocks=9, ngf=64, norm="instance", dropout=0.0, in_channels=3, out_channels=3):
@@ -28,7 +29,7 @@ def resnet_generator(n_blocks=9, ngf=64, norm="instance", dropout=0.0, in_channe
         [-1, 1]; H and W must be multiples of 4.
     """
     make_norm, use_bias = norm_layer(norm), conv_bias(norm)
-    conv = lambda filters, kernel, stride, name: layers.Conv2D(  # noqa: E731
+    conv = lambda filters, kernel, stride, name: Conv2D(  # noqa: E731
         filters, kernel, stride, use_bias=use_bias, kernel_initializer=CONV_INIT(), name=name
     )
     inputs = keras.Input((None, None, in_channels), name="image")
@@ -47,10 +48,10 @@ def resnet_generator(n_blocks=9, ngf=64, norm="instance", dropout=0.0, in_channe
         # by one leading row and column matches the reference exactly.
         x = layers.Conv2DTranspose(ngf * 2 ** (2 - i), 3, 2, "valid", use_bias=use_bias, kernel_initializer=CONV_INIT(),
                                    name=f"resnet_up{i}")(x)  # fmt: skip
-        x = layers.Cropping2D(((1, 0), (1, 0)), name=f"resnet_up{i}_crop")(x)
+        x = Cropping2D(((1, 0), (1, 0)), name=f"resnet_up{i}_crop")(x)
         x = layers.ReLU(name=f"resnet_up{i}_relu")(make_norm(f"resnet_up{i}_norm")(x))
     x = ReflectionPadding2D(3, name="resnet_head_pad")(x)
-    x = layers.Conv2D(out_channels, 7, kernel_initializer=CONV_INIT(), name="resnet_head_conv")(x)
+    x = Conv2D(out_channels, 7, kernel_initializer=CONV_INIT(), name="resnet_head_conv")(x)
     outputs = layers.Activation("tanh", dtype="float32", name="resnet_output")(x)
     return keras.Model(inputs, outputs, name=f"resnet_generator_{n_blocks}blocks")
 

@@ -1,0 +1,62 @@
+"""Convolution gradients: TensorFlow's Conv2DBackpropInput/Filter kernels against the same sums computed as
+forward convolutions (`tfstyle.models.conv`), on the ResNet generator's stride-1 convolutions at 256 px.
+
+TensorFlow enables oneDNN by default only on CPUs with AVX-512 VNNI/BF16 or AMX; run once as is and once with
+TF_ENABLE_ONEDNN_OPTS=1 to see both code paths.
+
+Run: python benchmarks/conv_gradients.py [--runs 5]
+"""
+
+import argparse
+import statistics
+import time
+
+import tensorflow as tf
+
+from tfstyle.models.conv import conv2d_forward_gradients, onednn_enabled
+
+# (name, input size after padding, kernel, in channels, out channels, batch)
+SHAPES = [
+    ("stem 7x7 3->64 @256", 262, 7, 3, 64, 1),
+    ("block 3x3 256->256 @64", 66, 3, 256, 256, 1),
+    ("block 3x3 256->256 @64, batch 2", 66, 3, 256, 256, 2),
+    ("head 7x7 64->3 @256", 262, 7, 64, 3, 1),
+]
+
+
+def median_ms(fn, runs):
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def gradients(conv, x, w, dy):
+    with tf.GradientTape() as tape:
+        tape.watch([x, w])
+        y = conv(x, w)
+    return tape.gradient(y, [x, w], dy)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    print(f"oneDNN enabled: {onednn_enabled()}")
+    print("| convolution | TensorFlow kernels (ms) | forward convolutions (ms) | speed-up |\n|---|---|---|---|")
+    plain = tf.function(lambda x, w, dy: gradients(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"), x, w, dy))
+    forward = tf.function(lambda x, w, dy: gradients(conv2d_forward_gradients, x, w, dy))
+    for name, size, k, cin, cout, batch in SHAPES:
+        x = tf.random.uniform((batch, size, size, cin))
+        w = tf.random.normal((k, k, cin, cout), stddev=0.02)
+        dy = tf.random.normal((batch, size - k + 1, size - k + 1, cout))
+        a = median_ms(lambda: [g.numpy() for g in plain(x, w, dy)], args.runs)
+        b = median_ms(lambda: [g.numpy() for g in forward(x, w, dy)], args.runs)
+        print(f"| {name} | {a:.0f} | {b:.0f} | {a / b:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

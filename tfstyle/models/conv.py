@@ -1,0 +1,66 @@
+"""A stride-1 convolution whose training gradients are computed as forward convolutions.
+
+Why: TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX-512 VNNI/BF16 or AMX. Elsewhere
+(e.g. AVX2-only CPUs) convolution gradients run Eigen's Conv2DBackpropInput/Filter, which are up to 20x
+slower than a forward convolution doing the same arithmetic. Measured on a 2-core AVX2 EPYC
+(`benchmarks/conv_gradients.py`): the ResNet generator's 7x7 64->3 output conv at 256 px takes 406 ms for the
+input gradient and 695 ms for the filter gradient, against 22 and 93 ms as forward convolutions.
+
+Both gradients of a stride-1 VALID convolution y = x ⋆ w are themselves forward convolutions:
+    dx = pad(dy, k - 1) ⋆ flip(w)ᵀ     (the kernel flipped in space, input and output channels swapped)
+    dw = xᵀ ⋆ dyᵀ                      (input channels as the batch, the output gradient as the kernel)
+The sums are the same (float32 round-off aside). With oneDNN on, TensorFlow's own gradient kernels are used,
+and inference and export always use the plain convolution.
+"""
+
+import functools
+
+import keras
+import tensorflow as tf
+
+
+@functools.cache
+def onednn_enabled():
+    """Whether TensorFlow runs its oneDNN kernels in this process (fixed when TensorFlow starts)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):  # private API moved: keep TensorFlow's own gradients
+        return True
+
+
+@tf.custom_gradient
+def conv2d_forward_gradients(x, kernel):
+    """tf.nn.conv2d(x, kernel, 1, "VALID") (NHWC) whose gradients are forward convolutions."""
+
+    def grad(dy):
+        kh, kw = kernel.shape[0], kernel.shape[1]
+        flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2])
+        dx = tf.nn.conv2d(tf.pad(dy, [[0, 0], [kh - 1, kh - 1], [kw - 1, kw - 1], [0, 0]]), flipped, 1, "VALID")
+        # (Cin, H', W', B) ⋆ (H, W, B, Cout) -> (Cin, kh, kw, Cout): the batch is summed with the positions
+        dw = tf.nn.conv2d(tf.transpose(x, [3, 1, 2, 0]), tf.transpose(dy, [1, 2, 0, 3]), 1, "VALID")
+        return dx, tf.transpose(dw, [1, 2, 0, 3])
+
+    return tf.nn.conv2d(x, kernel, 1, "VALID"), grad
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class Conv2D(keras.layers.Conv2D):
+    """`keras.layers.Conv2D`; in training, a stride-1 "valid" one uses `conv2d_forward_gradients` when
+    TensorFlow runs without oneDNN (same weights, same outputs, faster gradients on such CPUs)."""
+
+    def call(self, inputs, training=False):
+        if not (training and self._forward_gradients_apply()):
+            return super().call(inputs)
+        outputs = conv2d_forward_gradients(inputs, tf.cast(self.kernel, inputs.dtype))
+        if self.use_bias:
+            outputs = outputs + tf.cast(self.bias, outputs.dtype)
+        return outputs if self.activation is None else self.activation(outputs)
+
+    def _forward_gradients_apply(self):
+        plain = (
+            tuple(self.strides) == (1, 1) and tuple(self.dilation_rate) == (1, 1) and self.padding == "valid"
+            and self.groups == 1 and self.data_format == "channels_last"
+        )  # fmt: skip
+        return plain and not onednn_enabled()
