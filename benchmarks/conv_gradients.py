@@ -1,5 +1,6 @@
 """Convolution gradients: TensorFlow's Conv2DBackpropInput/Filter kernels against the same sums computed as
-forward convolutions (`tfstyle.models.conv`), on the ResNet generator's stride-1 convolutions at 256 px.
+forward convolutions (`tfstyle.models.conv`), on the stride-1 convolutions of the ResNet generator and the
+PatchGAN at 256 px.
 
 TensorFlow enables oneDNN by default only on CPUs with AVX-512 VNNI/BF16 or AMX; run once as is and once with
 TF_ENABLE_ONEDNN_OPTS=1 to see both code paths.
@@ -21,6 +22,8 @@ SHAPES = [
     ("block 3x3 256->256 @64", 66, 3, 256, 256, 1),
     ("block 3x3 256->256 @64, batch 2", 66, 3, 256, 256, 2),
     ("head 7x7 64->3 @256", 262, 7, 64, 3, 1),
+    ("PatchGAN 4x4 256->512 @32", 34, 4, 256, 512, 1),
+    ("PatchGAN logits 4x4 512->1 @31", 33, 4, 512, 1, 1),
 ]
 
 

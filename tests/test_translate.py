@@ -161,11 +161,17 @@ def test_fused_passes_keep_the_maths_of_separate_passes():
     logs = [{k: float(v) for k, v in m.train_step(data).items()} for m in models]
     for key in logs[0]:
         assert logs[0][key] == pytest.approx(logs[1][key], rel=1e-4, abs=1e-6), key
-    # updated weights agree to 5% of one Adam step (lr 2e-4): biases in front of instance norm have a zero true
-    # gradient, and Adam's first step normalises their float noise
+    # updated weights agree to 5% of one Adam step (lr 2e-4), except the biases in front of instance norm: their
+    # true gradient is zero, and Adam's first step normalises float noise, which depends on summation order
+    unnormalised, compared = {"resnet_head_conv", "patchgan_conv1", "patchgan_logits"}, 0
     for name, network in models[0].networks().items():
-        for a, b in zip(network.get_weights(), models[1].networks()[name].get_weights()):
-            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+        for layer in network.layers:
+            for a, b in zip(layer.get_weights(), models[1].networks()[name].get_layer(layer.name).get_weights()):
+                if a.ndim == 1 and layer.name not in unnormalised:
+                    continue
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+                compared += a.ndim == 1
+    assert compared == 2 + 2 * 2  # the head biases of both generators, two biases in each discriminator
 
 
 def test_cyclegan_translate_directions_and_identity_off():
