@@ -158,6 +158,32 @@ def test_local_weights_file_gives_the_same_features(tmp_path, rng):
         vgg_backbone("vgg19", weights=tmp_path / "missing.h5")
 
 
+def test_vgg_image_gradients_are_the_same_on_either_convolution_path(rng, monkeypatch):
+    from tfstyle.models import conv
+
+    keras.utils.set_random_seed(4)
+    extractor = FeatureExtractor(["block1_conv2", "block3_conv1"], weights=None)
+    assert all(isinstance(layer, conv.Conv2D) for layer in extractor.model.layers if "conv" in layer.name)
+    image = tf.constant(rng.uniform(0, 1, (1, 24, 24, 3)).astype(np.float32))
+    calls = []
+    original = conv.conv2d_forward_gradients
+    monkeypatch.setattr(conv, "conv2d_forward_gradients", lambda *a: calls.append(1) or original(*a))
+
+    def value_and_gradient(onednn):
+        monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            loss = sum(tf.reduce_sum(tf.square(f)) for f in extractor(image).values())
+        return loss, tape.gradient(loss, image)
+
+    expected = value_and_gradient(True)  # TensorFlow's own kernels
+    assert not calls
+    got = value_and_gradient(False)
+    assert len(calls) == 5  # block1_conv1..block3_conv1: "same" 3x3 convolutions, forward-form gradients
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-4)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-3, atol=1e-3 * float(tf.reduce_max(tf.abs(expected[1]))))
+
+
 def test_offline_imagenet_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty_keras_home"))  # no cached weights
     with pytest.raises(WeightsError) as info:

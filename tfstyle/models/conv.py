@@ -47,20 +47,41 @@ def conv2d_forward_gradients(x, kernel):
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class Conv2D(keras.layers.Conv2D):
-    """`keras.layers.Conv2D`; in training, a stride-1 "valid" one uses `conv2d_forward_gradients` when
-    TensorFlow runs without oneDNN (same weights, same outputs, faster gradients on such CPUs)."""
+    """`keras.layers.Conv2D` whose stride-1 form ("valid", or "same" with odd kernels) uses
+    `conv2d_forward_gradients` when TensorFlow runs without oneDNN (same weights, same outputs, faster gradients
+    on such CPUs).
+
+    Args:
+        forward_gradients: "training" (default: only in training calls, so inference and export keep the plain
+            convolution) or "always" (also at inference, for networks differentiated with respect to their
+            input, such as the frozen VGG of Gatys et al. style transfer).
+        **kwargs: `keras.layers.Conv2D` arguments.
+    """
+
+    def __init__(self, *args, forward_gradients="training", **kwargs):
+        super().__init__(*args, **kwargs)
+        if forward_gradients not in ("training", "always"):
+            raise ValueError(f'Unknown forward_gradients. Received: "{forward_gradients}"; expected "training" or "always".')
+        self.forward_gradients = forward_gradients
 
     def call(self, inputs, training=False):
-        if not (training and self._forward_gradients_apply()):
+        if not ((training or self.forward_gradients == "always") and self._forward_gradients_apply()):
             return super().call(inputs)
+        if self.padding == "same":  # odd kernels: "same" is symmetric zero padding, then "valid"
+            ph, pw = (self.kernel_size[0] - 1) // 2, (self.kernel_size[1] - 1) // 2
+            inputs = tf.pad(inputs, [[0, 0], [ph, ph], [pw, pw], [0, 0]])
         outputs = conv2d_forward_gradients(inputs, tf.cast(self.kernel, inputs.dtype))
         if self.use_bias:
             outputs = outputs + tf.cast(self.bias, outputs.dtype)
         return outputs if self.activation is None else self.activation(outputs)
 
     def _forward_gradients_apply(self):
+        padding = self.padding == "valid" or (self.padding == "same" and all(k % 2 for k in self.kernel_size))
         plain = (
-            tuple(self.strides) == (1, 1) and tuple(self.dilation_rate) == (1, 1) and self.padding == "valid"
+            tuple(self.strides) == (1, 1) and tuple(self.dilation_rate) == (1, 1) and padding
             and self.groups == 1 and self.data_format == "channels_last"
         )  # fmt: skip
         return plain and not onednn_enabled()
+
+    def get_config(self):
+        return {**super().get_config(), "forward_gradients": self.forward_gradients}

@@ -2,6 +2,7 @@
 
 import keras
 
+from tfstyle.models.conv import Conv2D
 from tfstyle.models.pretrained import load_application
 
 BACKBONES = {
@@ -44,20 +45,24 @@ def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max", option="we
         raise ValueError(f'pooling="avg" rebuilds VGG only. Received: backbone="{backbone}"; use pooling="max".')
     builder, _, filename = BACKBONES[backbone]
     model = load_application(builder, weights, filename, option=option, input_shape=(None, None, 3))
-    return _with_average_pooling(model) if pooling == "avg" else model
+    return _rebuilt(model, pooling) if backbone.startswith("vgg") else model
 
 
-def _with_average_pooling(model):
-    """The same network (copied layers and weights) with every max pooling replaced by average pooling."""
+def _rebuilt(model, pooling):
+    """The same VGG (copied layers and weights) with `tfstyle.models.Conv2D` convolutions, whose input gradients
+    run as forward convolutions on CPUs without oneDNN, and average pooling instead of max when asked."""
     x = inputs = keras.Input((None, None, 3), name="image")
     for layer in model.layers[1:]:
-        if isinstance(layer, keras.layers.MaxPooling2D):
+        if isinstance(layer, keras.layers.MaxPooling2D) and pooling == "avg":
             x = keras.layers.AveragePooling2D(layer.pool_size, layer.strides, name=layer.name)(x)
+            continue
+        if isinstance(layer, keras.layers.Conv2D):
+            copy = Conv2D.from_config({**layer.get_config(), "forward_gradients": "always"})
         else:
             copy = layer.__class__.from_config(layer.get_config())
-            x = copy(x)
-            copy.set_weights(layer.get_weights())
-    rebuilt = keras.Model(inputs, x, name=f"{model.name}_avgpool")
+        x = copy(x)
+        copy.set_weights(layer.get_weights())
+    rebuilt = keras.Model(inputs, x, name=model.name if pooling == "max" else f"{model.name}_avgpool")
     rebuilt.trainable = False
     return rebuilt
 
