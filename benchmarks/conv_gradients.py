@@ -9,8 +9,6 @@ Run: python benchmarks/conv_gradients.py [--runs 5]
 """
 
 import argparse
-import statistics
-import time
 
 import tensorflow as tf
 
@@ -27,16 +25,6 @@ SHAPES = [
 ]
 
 
-def median_ms(fn, runs):
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
-
-
 def gradients(conv, x, w, dy):
     with tf.GradientTape() as tape:
         tape.watch([x, w])
@@ -48,6 +36,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    from _timing import time_steps
+
     print(f"oneDNN enabled: {onednn_enabled()}")
     print("| convolution | TensorFlow kernels (ms) | forward convolutions (ms) | speed-up |\n|---|---|---|---|")
     plain = tf.function(lambda x, w, dy: gradients(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"), x, w, dy))
@@ -56,8 +46,8 @@ def main():
         x = tf.random.uniform((batch, size, size, cin))
         w = tf.random.normal((k, k, cin, cout), stddev=0.02)
         dy = tf.random.normal((batch, size - k + 1, size - k + 1, cout))
-        a = median_ms(lambda: [g.numpy() for g in plain(x, w, dy)], args.runs)
-        b = median_ms(lambda: [g.numpy() for g in forward(x, w, dy)], args.runs)
+        a = 1000 * time_steps(lambda: [g.numpy() for g in plain(x, w, dy)], args.runs)
+        b = 1000 * time_steps(lambda: [g.numpy() for g in forward(x, w, dy)], args.runs)
         print(f"| {name} | {a:.0f} | {b:.0f} | {a / b:.2f}x |")
 
 
