@@ -1,4 +1,4 @@
-"""A stride-1 convolution whose training gradients are computed as forward convolutions.
+"""A stride-1 convolution whose gradients are computed as forward convolutions.
 
 Why: TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX-512 VNNI/BF16 or AMX. Elsewhere
 (e.g. AVX2-only CPUs) convolution gradients run Eigen's Conv2DBackpropInput/Filter, which are up to 20x
@@ -9,8 +9,9 @@ slower than a forward convolution doing the same arithmetic. Measured on a 2-cor
 Both gradients of a stride-1 VALID convolution y = x ⋆ w are themselves forward convolutions:
     dx = pad(dy, k - 1) ⋆ flip(w)ᵀ     (the kernel flipped in space, input and output channels swapped)
     dw = xᵀ ⋆ dyᵀ                      (input channels as the batch, the output gradient as the kernel)
-The sums are the same (float32 round-off aside). With oneDNN on, TensorFlow's own gradient kernels are used,
-and inference and export always use the plain convolution.
+("same" padding with odd kernels is zero padding, then "valid".) The sums are the same (float32 round-off
+aside). With oneDNN on, TensorFlow's own gradient kernels are used; inference and export use the plain
+convolution unless a layer asks for `forward_gradients="always"` (the frozen VGG of style transfer).
 """
 
 import functools

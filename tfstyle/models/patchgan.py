@@ -36,7 +36,7 @@ def patchgan_discriminator(in_channels=3, ndf=64, n_layers=3, norm="batch"):
         stride = 2 if n < n_layers else 1
         x = layers.ZeroPadding2D(1, name=f"patchgan_pad{n + 1}")(x)
         x = Conv2D(ndf * min(2**n, 8), 4, stride, use_bias=use_bias, kernel_initializer=CONV_INIT(),
-                          name=f"patchgan_conv{n + 1}")(x)  # fmt: skip
+                   name=f"patchgan_conv{n + 1}")(x)  # fmt: skip
         x = make_norm(f"patchgan_norm{n + 1}")(x)
         x = layers.LeakyReLU(0.2, name=f"patchgan_lrelu{n + 1}")(x)
     x = layers.ZeroPadding2D(1, name=f"patchgan_pad{n_layers + 2}")(x)
