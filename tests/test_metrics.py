@@ -81,11 +81,11 @@ def test_offline_inception_weights_give_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_evaluate_reports_fid_and_kid_per_direction(tmp_path, inception_file):
-    from tfstyle.translate.recipes import evaluate_run, train_cyclegan
+    import tfstyle
 
     run = tmp_path / "stripes"
-    train_cyclegan(run, verbose=0, dataset="synthetic/stripes", image_size=32, ngf=4, ndf=4, n_blocks=1, epochs=1,
-                   epochs_decay=0, batch_size=4, count=8, pool_size=2)  # fmt: skip
-    results = evaluate_run(run, split="train", batch_size=4, inception=InceptionDistance(inception_file))
+    tfstyle.train("cyclegan", run, verbose=0, dataset="synthetic/stripes", image_size=32, ngf=4, ndf=4, n_blocks=1,
+                  epochs=1, epochs_decay=0, batch_size=4, count=8, pool_size=2)  # fmt: skip
+    results = tfstyle.Run(run).evaluate(split="train", batch_size=4, inception=InceptionDistance(inception_file))
     for key in ("fid_AtoB", "kid_AtoB", "kid_std_AtoB", "fid_BtoA", "kid_BtoA", "cycle_l1_A", "stripe_AtoB"):
         assert np.isfinite(results[key]), key

@@ -1,12 +1,11 @@
-"""The training engine: resume after SIGKILL, MirroredStrategy, mixed precision."""
+"""The training engine: resume after SIGKILL at an epoch end, refused setting changes, mixed precision.
+(Distribution: tests/test_distribute.py; runs and mid-epoch resume: tests/test_runs.py.)"""
 
 import csv
-import json
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import keras
@@ -98,47 +97,15 @@ def test_cyclegan_resumes_with_pool_contents(tmp_path):
 
 
 def test_changed_settings_refuse_to_resume(tmp_path):
+    import tfstyle
     from tfstyle.errors import TfstyleError
-    from tfstyle.translate.recipes import train_pix2pix
 
     run = tmp_path / "run"
     settings = dict(dataset="synthetic/labels", image_size=32, ngf=4, ndf=4, batch_size=2, count=2, epochs=1,
                     epochs_decay=0)  # fmt: skip
-    train_pix2pix(run, verbose=0, **settings)
+    tfstyle.train("pix2pix", run, verbose=0, **settings)
     with pytest.raises(TfstyleError, match="different ngf"):
-        train_pix2pix(run, verbose=0, **{**settings, "ngf": 8})
-
-
-MIRRORED = textwrap.dedent("""
-    import json, sys
-    import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from tfstyle.data import load_paired, load_unpaired
-    from tfstyle.translate import CycleGAN, Pix2Pix
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    out = {"replicas": strategy.num_replicas_in_sync}
-    with strategy.scope():
-        p2p = Pix2Pix(image_size=32, ngf=4, ndf=4)
-        p2p.compile()
-        cyc = CycleGAN(image_size=32, n_blocks=1, ngf=4, ndf=4, pool_size=2)
-        cyc.compile()
-    h = p2p.fit(load_paired("synthetic/labels", image_size=32, batch_size=2, count=2), epochs=1, verbose=0)
-    out["pix2pix"] = [h.history["g_loss"][0], int(p2p.g_optimizer.iterations.numpy())]
-    h = cyc.fit(load_unpaired("synthetic/stripes", image_size=32, batch_size=2, count=2), epochs=1, verbose=0)
-    out["cyclegan"] = [h.history["g_loss"][0], int(cyc.g_optimizer.iterations.numpy())]
-    print("RESULT" + json.dumps(out))
-""")
-
-
-def test_one_step_under_mirrored_strategy_on_two_logical_cpus():
-    result = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.split("RESULT")[-1])
-    assert out["replicas"] == 2
-    for name in ("pix2pix", "cyclegan"):
-        loss, steps = out[name]
-        assert np.isfinite(loss) and steps == 1
+        tfstyle.train("pix2pix", run, verbose=0, **{**settings, "ngf": 8})
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])

@@ -117,6 +117,10 @@ class InceptionDistance:
         return np.concatenate([self.model(images[i : i + self.batch_size], training=False).numpy()
                                for i in range(0, len(images), self.batch_size)])  # fmt: skip
 
+    def fresh(self):
+        """An empty `InceptionDistance` sharing this one's feature model (to score a second pair of sets)."""
+        return InceptionDistance(model=self.model, batch_size=self.batch_size)
+
     def update(self, real=None, fake=None):
         """Adds a batch of real and/or generated images."""
         for name, images in (("real", real), ("fake", fake)):

@@ -1,25 +1,30 @@
-"""The `tfstyle` command line: thin wrappers that parse flags, call the Python API and print results."""
+"""The `tfstyle` command line: thin wrappers that parse flags, call the Python API and print results.
+
+Each command lives in its own module with `add_parser(sub)` and `run(args)`. Only the chosen command's module is
+imported (with TensorFlow's start-up notices dropped), so `tfstyle --help` answers without starting TensorFlow.
+"""
 
 import argparse
+import importlib
 import logging
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ start-up chatter out of the CLI
+from tfstyle import __version__, _compat
+from tfstyle.errors import TfstyleError
 
-from tfstyle import __version__  # noqa: E402
-from tfstyle.cli import datasets as datasets_cmd  # noqa: E402
-from tfstyle.cli import evaluate as evaluate_cmd  # noqa: E402
-from tfstyle.cli import export as export_cmd  # noqa: E402
-from tfstyle.cli import stylize as stylize_cmd  # noqa: E402
-from tfstyle.cli import train as train_cmd  # noqa: E402
-from tfstyle.cli import translate as translate_cmd  # noqa: E402
-from tfstyle.errors import TfstyleError  # noqa: E402
+# name -> (module, one line of help)
+COMMANDS = {
+    "datasets": ("tfstyle.cli.datasets", "list known dataset sources; `datasets info SOURCE` describes one"),
+    "stylize": ("tfstyle.cli.stylize", "neural style transfer (Gatys et al. 2016) by optimisation"),
+    "train": ("tfstyle.cli.train", "train a model kind into a run folder (resumes automatically)"),
+    "translate": ("tfstyle.cli.translate", "translate images with a trained run or .keras generator"),
+    "evaluate": ("tfstyle.cli.evaluate", "score a trained run (L1/PSNR/SSIM or cycle/identity L1, FID/KID)"),
+    "export": ("tfstyle.cli.export", "export a trained generator to SavedModel/TFLite and verify it"),
+}
 
-COMMANDS = [datasets_cmd, stylize_cmd, train_cmd, translate_cmd, evaluate_cmd, export_cmd]
 
-
-def build_parser():
+def build_parser(command=None):
+    """The argument parser; only `command`'s own flags are built (the others show their help line)."""
     parser = argparse.ArgumentParser(
         prog="tfstyle",
         description="Neural style transfer and image-to-image translation (Gatys, Pix2Pix, CycleGAN) "
@@ -27,26 +32,33 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"tfstyle {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name, (module, help_line) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).add_parser(sub, help_line)
+        else:
+            sub.add_parser(name, help=help_line)
     return parser
 
 
 def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    logging.getLogger("absl").setLevel(logging.ERROR)
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 0
+    command = next((a for a in argv if not a.startswith("-")), None)
     try:
+        if command in COMMANDS:
+            _compat.quiet_tensorflow_import()
+            logging.getLogger("absl").setLevel(logging.ERROR)
+        parser = build_parser(command if command in COMMANDS else None)
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 0
         return args.run(args) or 0
     except TfstyleError as err:
-        print(f"tfstyle {args.command}: error: {err}", file=sys.stderr)
+        print(f"tfstyle {command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"tfstyle {args.command}: interrupted", file=sys.stderr)
+        print(f"tfstyle {command}: interrupted", file=sys.stderr)
         return 130
 
 

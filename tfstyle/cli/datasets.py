@@ -3,8 +3,8 @@
 from tfstyle.data import sources
 
 
-def add_parser(sub):
-    parser = sub.add_parser("datasets", help="list known dataset sources; `datasets info SOURCE` describes one")
+def add_parser(sub, help_line):
+    parser = sub.add_parser("datasets", help=help_line, description=help_line)
     parser.add_argument("action", nargs="?", choices=["list", "info"], default="list")
     parser.add_argument("source", nargs="?", help="source name or folder (for `info`)")
     parser.add_argument("--data-dir", help="TFDS data folder (default: TFDS's own)")

@@ -4,11 +4,11 @@ import os
 
 from tfstyle.errors import WeightsError
 from tfstyle.metrics import InceptionDistance
-from tfstyle.translate import recipes
+from tfstyle.runs import Run
 
 
-def add_parser(sub):
-    parser = sub.add_parser("evaluate", help="score a trained run (L1/PSNR/SSIM or cycle/identity L1, FID/KID)")
+def add_parser(sub, help_line):
+    parser = sub.add_parser("evaluate", help=help_line, description=help_line)
     parser.add_argument("--model", required=True, help="runs/NAME")
     parser.add_argument("--dataset", help="source (default: the run's training source)")
     parser.add_argument("--split", default="test")
@@ -27,11 +27,10 @@ def run(args):
             inception = InceptionDistance(args.inception_weights)
         except WeightsError as err:
             skipped = f"FID/KID: skipped. {err}"
-    results = recipes.evaluate_run(args.model, args.dataset, args.split, max_images=args.max_images, grid_path=grid,
-                                   inception=inception)  # fmt: skip
+    results = Run(args.model).evaluate(args.dataset, args.split, max_images=args.max_images, inception=inception)
     print(f"{'metric':<16} value")
     for name, value in results.items():
-        print(f"{name:<16} {value:.4f}")
+        print(f"{name:<16} {value:.4f}" if isinstance(value, float) else f"{name:<16} {value}")
     if skipped:
         print(skipped)
     print(f"grid: {grid}")

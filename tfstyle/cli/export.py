@@ -1,11 +1,13 @@
 """`tfstyle export`: SavedModel + TFLite artifacts with a verification report."""
 
-from tfstyle.export.convert import MODES
-from tfstyle.export.from_run import export_run
+import os
+
+from tfstyle.errors import TfstyleError
+from tfstyle.export import MODES, export_model
 
 
-def add_parser(sub):
-    parser = sub.add_parser("export", help="export a trained generator to SavedModel/TFLite and verify it")
+def add_parser(sub, help_line):
+    parser = sub.add_parser("export", help=help_line, description=help_line)
     parser.add_argument("--model", required=True, help="runs/NAME or a generator .keras file")
     parser.add_argument("--direction", choices=["AtoB", "BtoA"], help="CycleGAN direction (default AtoB)")
     parser.add_argument("--out", required=True, help="output folder, e.g. saved_models/NAME")
@@ -25,13 +27,35 @@ def add_parser(sub):
 
 
 def run(args):
-    report = export_run(
-        args.model, args.out, direction=args.direction, size=args.size, calibration=args.calibration,
-        calibration_steps=args.calibration_steps, heldout=args.heldout, formats=tuple(args.formats.split(",")),
-        quantize=tuple(args.quantize.split(",")), io=args.io, threads=tuple(int(t) for t in args.threads.split(",")),
-        runs=args.runs, min_psnr=args.min_psnr, qat_steps=args.qat_steps if args.qat else 0,
+    options = dict(
+        formats=tuple(args.formats.split(",")), quantize=tuple(args.quantize.split(",")), io=args.io,
+        threads=tuple(int(t) for t in args.threads.split(",")), runs=args.runs, min_psnr=args.min_psnr,
+        qat_steps=args.qat_steps if args.qat else 0,
     )  # fmt: skip
-    with open(f"{args.out}/report.md") as handle:
+    if os.path.isdir(args.model):
+        from tfstyle.runs import Run
+
+        report = Run(args.model).export(args.out, args.direction, args.size, args.calibration, args.calibration_steps,
+                                        args.heldout, **options)  # fmt: skip
+    else:
+        report = _export_file(args, options)
+    with open(os.path.join(args.out, "report.md")) as handle:
         print(handle.read())
     print(f"{len(report['artifacts'])} artifacts verified in {args.out}")
     return 0
+
+
+def _export_file(args, options):
+    """A bare generator `.keras` file: calibration and held-out images come from an image folder."""
+    from tfstyle.data import folder_images
+    from tfstyle.training.run import load_generator
+
+    if not args.calibration or not os.path.isdir(args.calibration):
+        raise TfstyleError(f"{args.model}: a .keras file needs --calibration FOLDER (images to calibrate and verify).")
+    generator = load_generator(args.model)
+    images = folder_images(args.calibration, args.size, args.calibration_steps + args.heldout)
+    if len(images) <= args.heldout:
+        raise TfstyleError(f"{args.calibration}: only {len(images)} images; need more than {args.heldout}.")
+    card = {"source_model": args.model, "architecture": generator.name, "calibration_data": args.calibration}
+    return export_model(generator, args.out, size=args.size, calibration=images[:-args.heldout],
+                        heldout=images[-args.heldout:], card=card, **options)  # fmt: skip

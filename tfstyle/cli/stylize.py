@@ -8,8 +8,8 @@ from tfstyle.data import read_image, write_image
 from tfstyle.style import PRESETS, stylize
 
 
-def add_parser(sub):
-    parser = sub.add_parser("stylize", help="neural style transfer (Gatys et al. 2016) by optimisation")
+def add_parser(sub, help_line):
+    parser = sub.add_parser("stylize", help=help_line, description=help_line)
     parser.add_argument("content", help="content photo")
     parser.add_argument("styles", nargs="+", metavar="STYLE", help="style image(s)")
     parser.add_argument("-o", "--out", required=True, help="output image (PNG/JPEG)")

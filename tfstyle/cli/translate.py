@@ -1,10 +1,12 @@
 """`tfstyle translate`: run a trained generator on image files."""
 
-from tfstyle.translate import recipes
+import os
+
+from tfstyle.runs import Run, expand_images
 
 
-def add_parser(sub):
-    parser = sub.add_parser("translate", help="translate images with a trained run or .keras generator")
+def add_parser(sub, help_line):
+    parser = sub.add_parser("translate", help=help_line, description=help_line)
     parser.add_argument("images", nargs="+", help="image files or folders")
     parser.add_argument("--model", required=True, help="runs/NAME or a generator .keras file")
     parser.add_argument("--direction", choices=["AtoB", "BtoA"], help="CycleGAN direction (default AtoB)")
@@ -14,7 +16,20 @@ def add_parser(sub):
 
 
 def run(args):
-    paths = recipes.translate_files(args.model, args.images, args.out, args.direction, args.test_time_dropout)
+    options = {"test_time_dropout": True} if args.test_time_dropout else {}
+    if os.path.isdir(args.model):
+        paths = Run(args.model).translate_files(args.images, args.out, args.direction, **options)
+    else:  # a bare generator file
+        from tfstyle.data import read_image, write_image
+        from tfstyle.models.inference import translate_images
+        from tfstyle.training.run import load_generator
+
+        generator = load_generator(args.model)
+        paths = []
+        for path in expand_images(args.images):
+            stem = os.path.splitext(os.path.basename(path))[0]
+            paths.append(write_image(os.path.join(args.out, f"{stem}.png"),
+                                     translate_images(generator, read_image(path), **options)))  # fmt: skip
     for path in paths:
         print(path)
     return 0

@@ -1,6 +1,5 @@
 """Pixel-range conversions: uint8 [0, 255] <-> float [-1, 1] (GAN range) and [0, 1] (metrics)."""
 
-import numpy as np
 import tensorflow as tf
 
 
@@ -17,8 +16,3 @@ def to_unit_range(images):
 def to_uint8(images):
     """float [-1, 1] -> uint8 [0, 255], rounded and clipped (works on tensors and arrays)."""
     return tf.cast(tf.round(to_unit_range(images) * 255.0), tf.uint8)
-
-
-def to_uint8_numpy(images):
-    """float [-1, 1] array -> uint8 array."""
-    return np.asarray(to_uint8(images))

@@ -5,6 +5,7 @@ crop and flip for both images of a pair, normalise to [-1, 1], batch and prefetc
 stateless ops seeded by `tf.data.Dataset.random(seed)`, so a pipeline is deterministic given its seed.
 """
 
+import numpy as np
 import tensorflow as tf
 
 from tfstyle.data import sources
@@ -52,7 +53,7 @@ def load_paired(
     jitter, flip, shuffle = (training if v is None else v for v in (jitter, flip, shuffle))
     size = (load_size or default_load_size(image_size)) if jitter else image_size
     raw = sources.open_paired(source, split, native_size=size, seed=seed, data_dir=data_dir, count=count)
-    ds = raw.pairs.apply(tf.data.experimental.assert_cardinality(raw.count))
+    ds = pad_to_count(raw.pairs, raw.count) if training else raw.pairs
     ds = ds.map(lambda a, b: (_resize(a, size), _resize(b, size)), num_parallel_calls=AUTOTUNE)
     ds = ds.cache() if cache else ds
     if shuffle:
@@ -88,6 +89,7 @@ def load_unpaired(
     steps = max(raw.count_a, raw.count_b)
 
     def domain(ds, count, domain_seed):
+        ds = pad_to_count(ds, count) if training else ds
         ds = ds.map(lambda image: _resize(image, size), num_parallel_calls=AUTOTUNE)
         ds = ds.cache() if cache else ds
         if shuffle:
@@ -100,8 +102,41 @@ def load_unpaired(
 
     ds = tf.data.Dataset.zip(domain(raw.a, raw.count_a, seed), domain(raw.b, raw.count_b, seed + 1))
     ds = ds.map(lambda a, b: (to_model_range(a), to_model_range(b)))
-    ds = ds.batch(batch_size, drop_remainder=training).prefetch(AUTOTUNE)
-    return ds.apply(tf.data.experimental.assert_cardinality(steps // batch_size if training else -(-steps // batch_size)))
+    return ds.batch(batch_size, drop_remainder=training).prefetch(AUTOTUNE)
+
+
+def load_domains(source, split="test", image_size=256, batch_size=1, seed=0, data_dir=None, count=None):
+    """Both domains of an unpaired source separately, every image exactly once, resized, unaugmented: for scoring
+    (`load_unpaired` repeats the smaller domain to the larger one's length, which is right only for training).
+
+    Returns:
+        `(a, b)`: two `tf.data.Dataset`s of float32 [-1, 1] batches (B, image_size, image_size, 3), holding the
+        |A| and |B| images the source lists (fewer only if a file became unreadable after the scan).
+    """
+    raw = sources.open_unpaired(source, split, native_size=image_size, seed=seed, data_dir=data_dir, count=count)
+
+    def domain(ds):
+        ds = ds.map(lambda image: to_model_range(_resize(image, image_size)), num_parallel_calls=AUTOTUNE)
+        return ds.batch(batch_size).prefetch(AUTOTUNE)
+
+    return domain(raw.a), domain(raw.b)
+
+
+def folder_images(folder, size, count=None):
+    """Up to `count` images of a folder (sorted by name, unusable files skipped), resized to size×size (antialiased
+    bilinear), as one float32 [-1, 1] array (N, size, size, 3): calibration and verification inputs for export."""
+    from tfstyle.data.io import read_image
+    from tfstyle.data.scan import list_images
+
+    paths = list_images(folder)[:count]
+    return np.stack([to_model_range(tf.image.resize(read_image(p), [size, size], antialias=True)).numpy() for p in paths])
+
+
+def pad_to_count(ds, count):
+    """Exactly `count` elements per pass, as the scan counted: if a file became unreadable after the scan (its
+    element was dropped with a warning), the pass is completed from the start of the source again, so a training
+    epoch keeps its length and the learning-rate schedule its position. A no-op when nothing was dropped."""
+    return ds.repeat().take(count)
 
 
 def _check_direction(direction):

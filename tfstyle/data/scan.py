@@ -13,9 +13,10 @@ from tfstyle.errors import DatasetError
 log = logging.getLogger("tfstyle")
 
 
-def check_image(path, max_pixels=DEFAULT_MAX_PIXELS, min_size=DEFAULT_MIN_SIZE):
-    """Validity check of one file: header, size limits, and a full decode (JPEGs at 1/8 scale, which is
-    fast and still finds truncated data). Returns None if usable, else the reason."""
+def check_image(path, max_pixels=DEFAULT_MAX_PIXELS, min_size=DEFAULT_MIN_SIZE, shape_rule=None):
+    """Validity check of one file: header, size limits, an optional `shape_rule(width, height)` returning a reason
+    or None, and a full decode (JPEGs at 1/8 scale, which is fast and still finds truncated data). Returns None
+    if usable, else the reason."""
     try:
         if os.path.getsize(path) == 0:
             return "empty file (0 bytes)"
@@ -27,6 +28,9 @@ def check_image(path, max_pixels=DEFAULT_MAX_PIXELS, min_size=DEFAULT_MIN_SIZE):
                     return f"{width}x{height} exceeds the {max_pixels:,}-pixel limit"
                 if min(width, height) < min_size:
                     return f"{width}x{height} is below the {min_size}-pixel minimum side"
+                reason = shape_rule(width, height) if shape_rule is not None else None
+                if reason:
+                    return reason
                 image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
                 image.load()
     except Exception as err:  # any decoder failure means "not usable", reported by the caller
@@ -34,11 +38,12 @@ def check_image(path, max_pixels=DEFAULT_MAX_PIXELS, min_size=DEFAULT_MIN_SIZE):
     return None
 
 
-def list_images(folder, max_pixels=DEFAULT_MAX_PIXELS, min_size=DEFAULT_MIN_SIZE):
+def list_images(folder, max_pixels=DEFAULT_MAX_PIXELS, min_size=DEFAULT_MIN_SIZE, shape_rule=None):
     """Sorted paths of the usable images directly inside `folder`.
 
-    Unusable files (wrong format, empty, truncated, too large or small) are skipped with one warning line each,
-    so a dataset's size is known exactly before training.
+    Unusable files (wrong format, empty, truncated, too large or small, or refused by `shape_rule(width, height)`,
+    which returns a reason or None) are skipped with one warning line each, so a dataset's size is known exactly
+    before training.
 
     Raises:
         DatasetError: when the folder is missing or holds no usable image.
@@ -53,7 +58,7 @@ def list_images(folder, max_pixels=DEFAULT_MAX_PIXELS, min_size=DEFAULT_MIN_SIZE
     )
     usable, skipped = [], 0
     with ThreadPoolExecutor(max_workers=8) as pool:  # PIL decodes without the GIL
-        reasons = list(pool.map(lambda p: check_image(p, max_pixels, min_size), candidates))
+        reasons = list(pool.map(lambda p: check_image(p, max_pixels, min_size, shape_rule), candidates))
     for path, reason in zip(candidates, reasons):
         if reason is None:
             usable.append(path)

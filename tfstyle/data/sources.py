@@ -126,34 +126,64 @@ def open_unpaired(source, split="train", native_size=256, seed=0, data_dir=None,
 
 
 def _paired_folder(root, split):
-    """Side-by-side images in root/<split>/, or A/ and B/ folders (root/<split>/A|B or root/A|B)."""
+    """Side-by-side images in root/<split>/, or A/ and B/ folders (root/<split>/A|B or root/A|B).
+
+    Both images of a pair are decoded in one step, so a file that fails drops its whole pair and can never shift
+    the pairs after it; the count is what the scan found usable (see `pad_to_count` for training)."""
     for base in (os.path.join(root, split), root):
         folder_a, folder_b = os.path.join(base, "A"), os.path.join(base, "B")
         if os.path.isdir(folder_a) and os.path.isdir(folder_b):
             paths_a, paths_b = _match_by_name(list_images(folder_a), list_images(folder_b), base)
-            pairs = tf.data.Dataset.zip(_files(paths_a), _files(paths_b))
-            return Paired(pairs, len(paths_a), root, base)
+
+            def load_pair(path_a, path_b):
+                return read_image(path_a.decode()), read_image(path_b.decode())
+
+            return Paired(_decoded_pairs(load_pair, (paths_a, paths_b)), len(paths_a), root, base)
     side_by_side = os.path.join(root, split)
     if os.path.isdir(side_by_side):
-        paths = list_images(side_by_side)
+        paths = list_images(side_by_side, shape_rule=_even_width)
 
-        def load(path):
+        def load_halves(path):
             path = path.decode()
-            try:
-                return split_side_by_side(read_image(path), path)
-            except (ImageError, DatasetError) as err:
-                log.warning("skipping %s", err)
-                return np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0, 3), np.uint8)
+            return split_side_by_side(read_image(path), path)
 
-        pairs = tf.data.Dataset.from_tensor_slices(paths).map(
-            lambda p: _numpy_images(load, [p], 2), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
-        )
-        pairs = pairs.filter(lambda a, b: tf.size(a) > 0)
-        return Paired(_shaped(pairs), len(paths), root, side_by_side)
+        return Paired(_decoded_pairs(load_halves, (paths,)), len(paths), root, side_by_side)
     raise DatasetError(
         f"{root}: no paired layout for split {split!r}. Expected side-by-side A|B images in {split}/, "
         f"or folders {split}/A and {split}/B (or A/ and B/) with matching file names."
     )
+
+
+def _even_width(width, height):
+    return None if width % 2 == 0 else f"side-by-side pair has odd width {width}; expected A|B halves of equal width"
+
+
+def _warn_once(message, *args):
+    """One warning per message: a file that fails is re-read by every pass over an uncached dataset."""
+    text = message % args
+    if text not in _WARNED:
+        _WARNED.add(text)
+        log.warning("%s", text)
+
+
+_WARNED = set()
+
+
+def _decoded_pairs(load, path_lists):
+    """(a, b) uint8 pairs from `load(*paths)`; a pair whose decoding fails is dropped with one warning."""
+
+    def load_or_skip(*paths):
+        try:
+            return load(*paths)
+        except (ImageError, DatasetError) as err:
+            _warn_once("skipping the pair of %s: %s", " + ".join(p.decode() for p in paths), err)
+            return np.zeros((0, 0, 3), np.uint8), np.zeros((0, 0, 3), np.uint8)
+
+    pairs = tf.data.Dataset.from_tensor_slices(path_lists).map(
+        lambda *paths: _numpy_images(load_or_skip, list(paths), 2), num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )  # fmt: skip
+    return _shaped(pairs.filter(lambda a, b: tf.size(a) > 0))
 
 
 def _match_by_name(paths_a, paths_b, base):
@@ -175,14 +205,15 @@ def _match_by_name(paths_a, paths_b, base):
 
 
 def _files(paths):
-    """Decodes image files with `read_image`; a file that fails to decode is skipped with a warning."""
+    """Decodes image files with `read_image`; a file that fails to decode (changed since the scan) is skipped
+    with a warning."""
 
     def load(path):
         path = path.decode()
         try:
             return (read_image(path),)
         except ImageError as err:
-            log.warning("skipping %s", err)
+            _warn_once("skipping %s", err)
             return (np.zeros((0, 0, 3), np.uint8),)
 
     ds = tf.data.Dataset.from_tensor_slices(paths).map(

@@ -4,7 +4,6 @@ Artifacts are built in a hidden staging folder and moved into `out` only after a
 verification, so a failed or interrupted export leaves no partial `.tflite` or SavedModel behind.
 """
 
-import csv
 import json
 import logging
 import os
@@ -225,13 +224,3 @@ def render_markdown(report):
 
 def _mb(count):
     return f"{count / 1e6:.2f} MB"
-
-
-def last_metrics(run_dir):
-    """The last row of a run's history.csv (for the model card), or {}."""
-    path = os.path.join(run_dir, "history.csv")
-    if not os.path.exists(path):
-        return {}
-    with open(path) as handle:
-        rows = list(csv.DictReader(handle))
-    return {k: float(v) for k, v in rows[-1].items() if v not in ("", None, "NA")} if rows else {}

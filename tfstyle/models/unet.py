@@ -47,9 +47,14 @@ def unet_generator(image_size=256, ngf=64, norm="batch", dropout=0.5, in_channel
     ```
     """
     make_norm, use_bias = norm_layer(norm), conv_bias(norm)
-    num_downs = num_downs or int(math.log2(image_size))
-    if num_downs < 5 or 2**num_downs > max(image_size, 2**num_downs):
-        raise ValueError(f"U-Net needs at least 5 downsamplings. Received: num_downs={num_downs}, image_size={image_size}")
+    num_downs = num_downs or int(math.log2(max(image_size, 1)))
+    if num_downs < 5:
+        raise ValueError(f"U-Net needs at least 5 downsamplings (images of 32 px or more). Received: "
+                         f"num_downs={num_downs}, image_size={image_size}")  # fmt: skip
+    if image_size % 2**num_downs:
+        raise ValueError(f"A U-Net with {num_downs} downsamplings takes sizes that are multiples of {2**num_downs}. "
+                         f"Received: image_size={image_size}; use {image_size // 2**num_downs * 2**num_downs or 2**num_downs} "
+                         f"or {(image_size // 2**num_downs + 1) * 2**num_downs}, or pass num_downs.")  # fmt: skip
     filters = [min(ngf * 2**i, ngf * 8) for i in range(num_downs)]
     dropout_levels = set(range(max(num_downs - 5, 0))) if dropout else set()  # counted from the innermost
 

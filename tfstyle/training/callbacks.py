@@ -10,7 +10,7 @@ from tfstyle.data.io import write_image
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Every `every_n_steps` steps and at each epoch end, renders the model's sample grid for a fixed batch.
+    """Every `every_n_steps` training steps (counted over the whole run) and at each epoch end, renders the model's sample grid for a fixed batch.
 
     The grid comes from the model's `sample_rows(batch)` (Pix2Pix: input | output | target; CycleGAN:
     A | G(A) | F(G(A)) and B | F(B) | G(F(B))). It is written as `samples/epoch003_step000120.png` and, when
@@ -35,7 +35,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every_n_steps and (batch + 1) % self.every_n_steps == 0:
+        if self.every_n_steps and self.model.iterations_done() % self.every_n_steps == 0:
             self.render()
 
     def on_epoch_end(self, epoch, logs=None):

@@ -1,16 +1,39 @@
-"""CycleGAN: unpaired image-to-image translation with cycle consistency."""
+"""CycleGAN: unpaired image-to-image translation with cycle consistency, declared as a model kind."""
+
+import dataclasses
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfstyle import metrics
-from tfstyle.models import patchgan_discriminator, resnet_generator, unet_generator
+from tfstyle import _compat, metrics
+from tfstyle.data import load_domains, load_unpaired
+from tfstyle.models import NORMS, patchgan_discriminator, resnet_generator, unet_generator
+from tfstyle.training import LinearDecay
+from tfstyle.training.settings import TrainSettings, setting
 from tfstyle.translate.base import TranslationGAN, image_grid
+from tfstyle.translate.losses import GAN_LOSSES
 from tfstyle.translate.pool import ImagePool
 
 GENERATORS = {"resnet": resnet_generator, "unet": unet_generator}
 DIRECTIONS = ("AtoB", "BtoA")
+
+
+@dataclasses.dataclass
+class CycleGANSettings(TrainSettings):
+    """`tfstyle train cyclegan` / `tfstyle.train("cyclegan", ...)`: the paper's defaults (Zhu et al. 2017)."""
+
+    dataset: str = setting("cycle_gan/horse2zebra", "unpaired source: cycle_gan/NAME, synthetic/stripes or a folder "
+                           "with trainA/ trainB/", architecture=True)  # fmt: skip
+    generator: str = setting("resnet", "ResNet (paper) or U-Net generators", architecture=True, choices=tuple(GENERATORS))
+    n_blocks: int = setting(9, "residual blocks (9 for 256 px, 6 for 128 px)", architecture=True)
+    ngf: int = setting(64, "generator width", architecture=True)
+    ndf: int = setting(64, "discriminator width", architecture=True)
+    norm: str = setting("instance", "normalisation layers", architecture=True, choices=tuple(NORMS))
+    gan_loss: str = setting("lsgan", "adversarial loss", choices=tuple(GAN_LOSSES))
+    lambda_cycle: float = setting(10.0, "weight of each cycle-consistency loss")
+    lambda_identity: float = setting(0.5, "identity-loss weight relative to lambda_cycle; 0 disables")
+    pool_size: int = setting(50, "generated images kept per image pool; 0 disables", architecture=True)
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
@@ -34,6 +57,11 @@ class CycleGAN(TranslationGAN):
         seed: seed of the pools' random choices. Defaults to None.
     """
 
+    kind_name = "cyclegan"
+    description = "unpaired translation (Zhu et al. 2017)"
+    Settings = CycleGANSettings
+    validation_split = "test"
+
     def __init__(self, image_size=256, generator="resnet", n_blocks=9, ngf=64, ndf=64, norm="instance",
                  pool_size=50, seed=None, **kwargs):  # fmt: skip
         super().__init__(**kwargs)
@@ -52,12 +80,12 @@ class CycleGAN(TranslationGAN):
         self.pool_b = ImagePool(pool_size, shape, seed=None if seed is None else seed + 1, name="pool_B")
 
     def compile(self, g_optimizer=None, d_optimizer=None, gan_loss="lsgan", lambda_a=10.0, lambda_b=10.0,
-                lambda_identity=0.5, fuse_passes=True, **kwargs):  # fmt: skip
+                lambda_identity=0.5, fuse_passes=True, learning_rate=2e-4, **kwargs):  # fmt: skip
         """Configures training.
 
         Args:
-            g_optimizer: optimiser of both generators. Defaults to Adam(2e-4, β1=0.5).
-            d_optimizer: optimiser of both discriminators. Defaults to Adam(2e-4, β1=0.5).
+            g_optimizer: optimiser of both generators. Defaults to Adam(`learning_rate`, β1=0.5).
+            d_optimizer: optimiser of both discriminators. Defaults to Adam(`learning_rate`, β1=0.5).
             gan_loss: "lsgan" (paper), "vanilla" or "hinge". Defaults to "lsgan".
             lambda_a: weight of the A→B→A cycle loss. Defaults to 10.
             lambda_b: weight of the B→A→B cycle loss. Defaults to 10.
@@ -65,12 +93,14 @@ class CycleGAN(TranslationGAN):
             fuse_passes: run independent passes through the same network (G(A) and the identity G(B); a
                 discriminator on real and pooled fake images) as one batch when the norm is per-image, which
                 leaves the maths unchanged and is faster. Defaults to True.
+            learning_rate: rate or schedule of the default optimisers; the paper's is
+                `LinearDecay(2e-4, steps_per_epoch, 100, 100)`. Defaults to 2e-4 (constant).
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile=True`).
         """
         super().compile(**kwargs)
         self.lambda_a, self.lambda_b, self.lambda_identity = float(lambda_a), float(lambda_b), float(lambda_identity)
         self.fuse_passes = bool(fuse_passes)
-        self.configure_training(g_optimizer, d_optimizer, gan_loss, ("g_loss", "g_gan", "cycle", "identity", "d_loss"),
+        self.configure_training(g_optimizer, d_optimizer, learning_rate, gan_loss, ("g_loss", "g_gan", "cycle", "identity", "d_loss"),
                                 ("cycle_l1", "identity_l1"))  # fmt: skip
 
     def call(self, inputs, training=False):
@@ -116,7 +146,7 @@ class CycleGAN(TranslationGAN):
         values = {"g_loss": g_loss, "g_gan": g_gan, "cycle": cycle, "identity": identity, "d_loss": d_loss}
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return _compat.step_logs(self.trackers)
 
     def test_step(self, data):
         real_a, real_b = data
@@ -128,7 +158,7 @@ class CycleGAN(TranslationGAN):
                           + metrics.l1(real_a, self.generator_ba(real_a, training=False)))  # fmt: skip
         self.test_trackers["cycle_l1"].update_state(cycle)
         self.test_trackers["identity_l1"].update_state(identity)
-        return {name: tracker.result() for name, tracker in self.test_trackers.items()}
+        return _compat.step_logs(self.test_trackers)
 
     def networks(self):
         return {"generator_AtoB": self.generator_ab, "generator_BtoA": self.generator_ba,
@@ -168,3 +198,59 @@ class CycleGAN(TranslationGAN):
 
     def get_config(self):
         return {**super().get_config(), **self.config}
+
+    # ---- the run-level declaration (tfstyle.train / tfstyle.Run) ----
+    @classmethod
+    def from_settings(cls, s, steps_per_epoch):
+        model = cls(image_size=s.image_size, generator=s.generator, n_blocks=s.n_blocks, ngf=s.ngf, ndf=s.ndf,
+                    norm=s.norm, pool_size=s.pool_size, seed=s.seed)  # fmt: skip
+        model.compile(learning_rate=LinearDecay(s.lr, steps_per_epoch, s.epochs, s.epochs_decay), gan_loss=s.gan_loss,
+                      lambda_a=s.lambda_cycle, lambda_b=s.lambda_cycle, lambda_identity=s.lambda_identity,
+                      jit_compile=s.jit_compile)  # fmt: skip
+        return model
+
+    @classmethod
+    def training_data(cls, s, split, batch_size, **options):
+        return load_unpaired(s.dataset, split, image_size=s.image_size, batch_size=batch_size, seed=s.seed,
+                             count=s.count, data_dir=s.data_dir, **options)  # fmt: skip
+
+    @classmethod
+    def directions(cls, config):
+        return {"AtoB": "generator_AtoB", "BtoA": "generator_BtoA"}
+
+    @classmethod
+    def dataset_inputs(cls, config, source, size, count, direction):
+        a, b = load_domains(source, "train", image_size=size, count=max(count, 2) if source.startswith("synthetic/") else None)
+        return np.concatenate([x.numpy() for x in (a if direction != "BtoA" else b).take(count)])
+
+    @classmethod
+    def score(cls, generators, config, dataset, split, batch_size, max_images, inception):
+        """Cycle and identity L1 per domain over every test image of that domain exactly once (and the stripe score
+        on synthetic/stripes); with `inception`, FID/KID of G(A) against all real B and of F(B) against all real A."""
+        g, f = generators["generator_AtoB"], generators["generator_BtoA"]
+        domains = load_domains(dataset, split, image_size=config["image_size"], batch_size=batch_size,
+                               count=config.get("count"), data_dir=config.get("data_dir"))  # fmt: skip
+        distances = {"A": inception, "B": inception.fresh()} if inception else {}
+        sums, counts, columns = {}, {}, []
+        for side, ds, forward, backward in (("A", domains[0], g, f), ("B", domains[1], f, g)):
+            for real in ds.take(-(-max_images // batch_size)) if max_images else ds:
+                fake = forward(real, training=False)
+                rec = backward(fake, training=False)
+                scores = {f"cycle_l1_{side}": metrics.l1(real, rec),
+                          f"identity_l1_{side}": metrics.l1(real, backward(real, training=False))}  # fmt: skip
+                if dataset == "synthetic/stripes" and side == "A":
+                    scores.update(stripe_A=metrics.stripe_score(real), stripe_AtoB=metrics.stripe_score(fake))
+                for name, value in scores.items():
+                    sums[name] = sums.get(name, 0.0) + float(value) * len(real)
+                    counts[name] = counts.get(name, 0) + len(real)
+                if inception:  # A→B is judged against real B (updated on the other side's pass)
+                    distances[side].update(fake=fake)
+                    distances["B" if side == "A" else "A"].update(real=real)
+                if side == "A" and len(columns) < 2:
+                    columns.append([real, fake, rec])
+        results = {name: total / counts[name] for name, total in sums.items()}
+        results.update({"images_A": counts["cycle_l1_A"], "images_B": counts["cycle_l1_B"]})
+        for side, direction in (("A", "_AtoB"), ("B", "_BtoA")):
+            if side in distances:
+                results.update({f"{name}{direction}": value for name, value in distances[side].result().items()})
+        return results, columns
