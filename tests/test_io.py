@@ -114,11 +114,24 @@ def test_scanning_skips_bad_files_and_counts_them(tmp_path, caplog):
         list_images(tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else None)
 
 
-def test_write_image_is_atomic(tmp_path):
+def test_write_image_is_atomic(tmp_path, monkeypatch):
     path = tmp_path / "out.png"
-    write_image(path, random_image(8))
-    with pytest.raises(ValueError):
-        write_image(path, np.zeros((8, 8, 3), np.float32))
-    assert read_image(path, min_size=1).shape == (8, 8, 3)
-    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temp files left behind
+    old = random_image(8)
+    write_image(path, old)
     assert path.stat().st_mode & 0o044  # readable by others, like any normally written file
+    from PIL import Image
+
+    real_save = Image.Image.save
+
+    def disk_full_half_way(self, fp, format=None, **params):  # noqa: A002 (PIL's name)
+        real_save(self, fp, format=format, **params)  # the encoder writes the whole file ...
+        with open(fp, "r+b") as handle:  # ... then the disk fills up: a truncated file and an error
+            handle.truncate(40)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_full_half_way)
+    with pytest.raises(OSError, match="No space left"):
+        write_image(path, random_image(64, seed=1))
+    monkeypatch.undo()
+    np.testing.assert_array_equal(read_image(path, min_size=1), old)  # the old file is intact, not truncated
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # and no temp file is left behind

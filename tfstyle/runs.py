@@ -17,7 +17,7 @@ from tfstyle.training import get_strategy, set_precision
 from tfstyle.training.distribute import resolve_precision
 from tfstyle.training.run import CONFIG_FILE, fit_run, load_generator, read_config, write_config
 from tfstyle.training.settings import resolve, to_dict
-from tfstyle.translate.base import image_grid
+from tfstyle.training.callbacks import image_grid
 
 log = logging.getLogger("tfstyle")
 
@@ -171,9 +171,9 @@ class Run:
             generators.setdefault(name, self.generator(direction))
         results, columns = self.kind.score(generators, self.config, os.fspath(dataset or self.config["dataset"]),
                                               split, batch_size, max_images, inception)  # fmt: skip
-        if grid and columns:
-            path = os.path.join(self.folder, f"evaluate_{split}.png")
-            write_image(path, image_grid([np.concatenate([np.asarray(c[i]) for c in columns[:2]]) for i in range(3)]))
+        if grid and columns:  # up to 8 examples, one row each
+            stacked = [np.concatenate([np.asarray(c[i]) for c in columns])[:8] for i in range(len(columns[0]))]
+            write_image(os.path.join(self.folder, f"evaluate_{split}.png"), image_grid(stacked))
         return results
 
     def export(self, out, direction=None, size=256, calibration=None, calibration_steps=100, heldout=8, **kwargs):

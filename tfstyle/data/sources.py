@@ -76,10 +76,10 @@ def open_paired(source, split="train", native_size=256, seed=0, data_dir=None, c
         pairs = tf.data.Dataset.range(n).map(
             lambda i: _numpy_images(make, [i], 2), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
         )
-        return Paired(_shaped(pairs), n, source, "generated in memory")
+        return Paired(with_image_shapes(pairs), n, source, "generated in memory")
     if source.startswith("pix2pix/"):
         _check_name(source, [f"pix2pix/{n}" for n in PIX2PIX_NAMES])
-        ds, count, location = _tfds_load(source, split, data_dir)
+        ds, count, location = tfds_load(source, split, data_dir)
         return Paired(ds.map(lambda x: (x["image_a"], x["image_b"])), count, source, location)
     if os.path.isdir(source):
         return _paired_folder(source, split)
@@ -98,7 +98,7 @@ def open_unpaired(source, split="train", native_size=256, seed=0, data_dir=None,
             def make(index):
                 return (synthetic.stripes_image(split, d, int(index), native_size, seed),)
 
-            return _shaped(
+            return with_image_shapes(
                 tf.data.Dataset.range(n).map(lambda i: _numpy_images(make, [i], 1)[0])
             )
 
@@ -108,8 +108,8 @@ def open_unpaired(source, split="train", native_size=256, seed=0, data_dir=None,
         tfds_split = {"train": "train", "test": "test"}.get(split)
         if tfds_split is None:
             raise DatasetError(f"{source} has splits 'train' and 'test'. Received: split={split!r}")
-        ds_a, count_a, location = _tfds_load(source, tfds_split + "A", data_dir)
-        ds_b, count_b, _ = _tfds_load(source, tfds_split + "B", data_dir)
+        ds_a, count_a, location = tfds_load(source, tfds_split + "A", data_dir)
+        ds_b, count_b, _ = tfds_load(source, tfds_split + "B", data_dir)
         return Unpaired(ds_a.map(_image), ds_b.map(_image), count_a, count_b, source, location)
     if os.path.isdir(source):
         folder_a, folder_b = (os.path.join(source, f"{split}{d}") for d in "AB")
@@ -119,7 +119,7 @@ def open_unpaired(source, split="train", native_size=256, seed=0, data_dir=None,
                 f"(found: {', '.join(sorted(os.listdir(source))) or 'nothing'})."
             )
         paths_a, paths_b = list_images(folder_a), list_images(folder_b)
-        return Unpaired(_files(paths_a), _files(paths_b), len(paths_a), len(paths_b), source, source)
+        return Unpaired(decoded_files(paths_a), decoded_files(paths_b), len(paths_a), len(paths_b), source, source)
     if source in SYNTHETIC_PAIRED or source.startswith("pix2pix/"):
         raise DatasetError(f"{source} is a paired source; use load_paired (or an unpaired source here).")
     raise DatasetError(_unknown(source))
@@ -183,7 +183,7 @@ def _decoded_pairs(load, path_lists):
         lambda *paths: _numpy_images(load_or_skip, list(paths), 2), num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )  # fmt: skip
-    return _shaped(pairs.filter(lambda a, b: tf.size(a) > 0))
+    return with_image_shapes(pairs.filter(lambda a, b: tf.size(a) > 0))
 
 
 def _match_by_name(paths_a, paths_b, base):
@@ -204,7 +204,7 @@ def _match_by_name(paths_a, paths_b, base):
     return [a for a, _ in matched], [b for _, b in matched]
 
 
-def _files(paths):
+def decoded_files(paths):
     """Decodes image files with `read_image`; a file that fails to decode (changed since the scan) is skipped
     with a warning."""
 
@@ -219,7 +219,7 @@ def _files(paths):
     ds = tf.data.Dataset.from_tensor_slices(paths).map(
         lambda p: _numpy_images(load, [p], 1)[0], num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
-    return _shaped(ds.filter(lambda image: tf.size(image) > 0))
+    return with_image_shapes(ds.filter(lambda image: tf.size(image) > 0))
 
 
 def _image(example):
@@ -230,13 +230,13 @@ def _numpy_images(fn, args, n):
     return tf.numpy_function(fn, args, [tf.uint8] * n, stateful=False)
 
 
-def _shaped(ds):
+def with_image_shapes(ds):
     """Restores the static rank/channels that numpy_function loses."""
     fix = lambda image: tf.ensure_shape(image, [None, None, 3])  # noqa: E731
     return ds.map(lambda *images: tuple(fix(i) for i in images) if len(images) > 1 else fix(images[0]))
 
 
-def _tfds_load(name, split, data_dir):
+def tfds_load(name, split, data_dir):
     """tfds.load with clear errors; returns (dataset, example count, data folder)."""
     import tensorflow_datasets as tfds
 

@@ -10,22 +10,20 @@ numeric vector stored once (a lossless rewrite: the tensors, their quantisation 
 import flatbuffers
 import numpy as np
 
+from tfstyle import _compat
+
 # Vectors above this size (weight buffers) are not hashed: identical large buffers are rare and costly to compare.
 _SHARE_UP_TO_BYTES = 1 << 16
 
 
 def schema():
     """The TFLite schema's generated Python module (object API)."""
-    from tensorflow.lite.python import schema_py_generated
-
-    return schema_py_generated
+    return _compat.tflite_schema()
 
 
 def unpack(tflite_bytes):
     """The model object (`schema.ModelT`) of a `.tflite` file's bytes."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    return flatbuffer_utils.read_model_from_bytearray(bytearray(tflite_bytes))
+    return _compat.read_tflite_model(tflite_bytes)
 
 
 class _SharingBuilder(flatbuffers.Builder):

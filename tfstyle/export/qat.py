@@ -140,7 +140,8 @@ def to_tf_keras(model, annotate=False, input_shape=None):
             inputs.append(tf_keras.Input(input_shape or layer.output.shape[1:], name=layer.name))
             tensors[id(layer.output)] = inputs[-1]
             continue
-        sources = [tensors[id(t)] for t in layer._inbound_nodes[0].input_tensors]
+        inbound = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+        sources = [tensors[id(t)] for t in inbound]
         if kind == "Identity":
             tensors[id(layer.output)] = sources[0]
             continue

@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from tfstyle import _compat
+
 BUILTIN_FLAG = "builtin"
 
 
@@ -79,8 +81,7 @@ def latency(path, image, threads=(1,), runs=10, warmup=2):
 
 def ops(path):
     """The op list of the model as the builtin resolver sees it; non-builtin (custom / Flex) ops flagged."""
-    model = interpreter(path, delegates=False)
-    names = sorted({op["op_name"] for op in model._get_ops_details()})
+    names = _compat.interpreter_ops(interpreter(path, delegates=False))
     unsupported = [name for name in names if name.startswith("Flex") or not name.isupper()]
     return {"ops": names, "unsupported": unsupported}
 

@@ -19,16 +19,13 @@ import functools
 import keras
 import tensorflow as tf
 
+from tfstyle import _compat
+
 
 @functools.cache
 def onednn_enabled():
     """Whether TensorFlow runs its oneDNN kernels in this process (fixed when TensorFlow starts)."""
-    try:
-        from tensorflow.python.util import _pywrap_util_port
-
-        return bool(_pywrap_util_port.IsMklEnabled())
-    except (ImportError, AttributeError):  # private API moved: keep TensorFlow's own gradients
-        return True
+    return _compat.onednn_enabled()
 
 
 @tf.custom_gradient

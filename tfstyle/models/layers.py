@@ -20,6 +20,14 @@ def GAMMA_INIT():  # noqa: N802
     return keras.initializers.RandomNormal(1.0, 0.02)
 
 
+def torch_default_init(kernel_size, in_channels):
+    """(kernel, bias) initializers of a PyTorch `nn.Conv2d` left at its defaults, as the fast-style and AdaIN
+    references do: both uniform in ±1/√fan_in, fan_in = kernel_size² · in_channels."""
+    limit = 1.0 / (kernel_size * kernel_size * in_channels) ** 0.5
+    kernel = keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform")  # limit √(3·⅓/fan_in)
+    return kernel, keras.initializers.RandomUniform(-limit, limit)
+
+
 @keras.saving.register_keras_serializable(package="tfstyle")
 class InstanceNormalization(layers.Layer):
     """Instance normalisation (Ulyanov et al. 2016): per-image, per-channel mean/variance over H and W.
@@ -28,8 +36,9 @@ class InstanceNormalization(layers.Layer):
 
     Args:
         epsilon: added to the variance. Defaults to 1e-5 (PyTorch's default).
-        center: learn a per-channel offset. Defaults to False (the CycleGAN reference has no affine).
-        scale: learn a per-channel scale. Defaults to False.
+        center: learn a per-channel offset (initialised to 0). Defaults to False (the CycleGAN reference has no
+            affine parameters).
+        scale: learn a per-channel scale (initialised to 1, as PyTorch's `affine=True`). Defaults to False.
     """
 
     def __init__(self, epsilon=1e-5, center=False, scale=False, **kwargs):
@@ -38,7 +47,7 @@ class InstanceNormalization(layers.Layer):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.gamma = self.add_weight(shape=(channels,), initializer=GAMMA_INIT(), name="gamma") if self.scale else None
+        self.gamma = self.add_weight(shape=(channels,), initializer="ones", name="gamma") if self.scale else None
         self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta") if self.center else None
 
     def call(self, x, training=None):

@@ -18,7 +18,7 @@ COLOR_MODES = (None, "luminance", "histogram")
 
 
 def stylize(content, style, style_weights=None, preset="gatys2016", weights="imagenet", preserve_color=None,
-            multiscale=False, style_scale=1.0, seed=0, jit_compile=False, callback=None, progress=True,
+            multiscale=None, style_scale=1.0, seed=0, jit_compile=False, callback=None, progress=True,
             hybrid_weights="imagenet", **settings):  # fmt: skip
     """Stylises `content` with one or more `style` images; returns a uint8 RGB image.
 
@@ -30,8 +30,8 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
         weights: VGG weights: "imagenet", a local weights-file path, or None (random). Defaults to "imagenet".
         preserve_color: None, "luminance" (keep the content's chroma) or "histogram" (match the style image's
             colours to the content first). Defaults to None.
-        multiscale: coarse-to-fine: solve at smaller sizes first (`scale_levels`, default 1/4 and 1/2),
-            upsample, refine. Defaults to False.
+        multiscale: coarse-to-fine: solve at smaller sizes first (`scale_levels`, default 1/4 and 1/2, or sizes
+            growing by `scale_step` from `min_scale`), upsample, refine. Defaults to the preset's (on for "quality").
         style_scale: style image size relative to the content image. Defaults to 1.0.
         seed: seed of the noise initialisation. Defaults to 0.
         jit_compile: compile the loss-and-gradient step with XLA. Defaults to False.
@@ -71,8 +71,8 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
     if preserve_color == "histogram":
         styles_unit = [color.match_color(image, content_unit).astype(np.float32) for image in styles_unit]
 
-    levels = s.scale_levels if multiscale else [1.0]
-    fractions = s.scale_fractions if multiscale else [1.0]
+    multiscale = s.multiscale if multiscale is None else multiscale
+    levels, fractions = _scales(s, content_unit.shape) if multiscale else ([1.0], [1.0])
     if len(levels) != len(fractions) or levels[-1] != 1.0:
         raise ValueError(f"scale_levels must end at 1.0 and match scale_fractions in length. Received: "
                          f"scale_levels={levels}, scale_fractions={fractions}.")  # fmt: skip
@@ -92,6 +92,18 @@ def stylize(content, style, style_weights=None, preset="gatys2016", weights="ima
     if preserve_color == "luminance":
         image = color.luminance_transfer(image, _resize(content_unit, image.shape[:2]))
     return np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def _scales(s, shape):
+    """(relative sizes, shares of the steps) of a coarse-to-fine schedule."""
+    if not s.scale_step:
+        return s.scale_levels, s.scale_fractions
+    full = max(_target_size(shape, s, 1.0))
+    levels = [1.0]
+    while full * levels[0] / s.scale_step >= s.min_scale - 0.5:
+        levels.insert(0, levels[0] / s.scale_step)
+    shares = [2.0] + [1.0] * (len(levels) - 1)
+    return levels, [share / sum(shares) for share in shares]
 
 
 def _target_size(shape, s, level, min_side=16):
@@ -125,18 +137,30 @@ def _make_loss(extractor, s, content, styles, mix, hybrid=None):
     layers add Gram style losses, each weighted `s.hybrid_weight` times a VGG style layer)."""
     content_targets = {k: v for k, v in extractor(tf.constant(content[None])).items() if k in s.content_layers}
     layer_weights = s.style_layer_weights or [1.0 / len(s.style_layers)] * len(s.style_layers)
+    scaled = s.loss_form == "scaled"
+    if s.loss_form not in ("plain", "scaled"):
+        raise ValueError(f'Unknown loss_form. Received: "{s.loss_form}"; expected "plain" or "scaled".')
     style_targets = []
     for image in styles:
         feats = extractor(tf.constant(image[None]))
         style_targets.append({
-            name: {"gram": losses.gram_matrix(feats[name]), "stats": losses.feature_stats(feats[name]),
+            name: {"gram": (losses.gram_per_position if scaled else losses.gram_matrix)(feats[name]),
+                   "stats": losses.feature_stats(feats[name]),
                    "patches": losses.extract_patches(feats[name]) if "mrf" in s.style_loss else None}
             for name in s.style_layers})  # fmt: skip
     hybrid_targets = [{name: losses.gram_matrix(value) for name, value in hybrid(tf.constant(image[None])).items()}
                       for image in styles] if hybrid else []  # fmt: skip
 
+    def gram_term(features, target_gram):
+        if scaled:
+            return losses.scaled_mse(losses.gram_per_position(features), target_gram)
+        return losses.gram_style_loss(features, target_gram, s.gram_norm)
+
+    def content_term(features, target):
+        return losses.scaled_mse(features, target) if scaled else losses.content_loss(features, target, s.content_norm)
+
     def style_term(features, target):
-        kinds = {"gram": lambda: losses.gram_style_loss(features, target["gram"], s.gram_norm),
+        kinds = {"gram": lambda: gram_term(features, target["gram"]),
                  "meanstd": lambda: losses.mean_std_style_loss(features, *target["stats"]),
                  "mrf": lambda: losses.mrf_style_loss(features, target["patches"])}  # fmt: skip
         if s.style_loss == "gram+mrf":
@@ -147,8 +171,8 @@ def _make_loss(extractor, s, content, styles, mix, hybrid=None):
 
     def loss(image):
         feats = extractor(image)
-        content_part = tf.add_n([losses.content_loss(feats[n], content_targets[n], s.content_norm)
-                                 for n in s.content_layers]) / len(s.content_layers)  # fmt: skip
+        content_part = tf.add_n([content_term(feats[n], content_targets[n]) for n in s.content_layers]) / len(
+            s.content_layers)  # fmt: skip
         style_part = tf.add_n([
             float(share) * weight * style_term(feats[name], targets[name])
             for share, targets in zip(mix, style_targets) for name, weight in zip(s.style_layers, layer_weights)])  # fmt: skip
@@ -214,12 +238,30 @@ def _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_of
     optimizer = (keras.optimizers.Adam(lr, beta_1=s.beta_1, epsilon=s.epsilon) if s.optimizer == "adam"
                  else keras.optimizers.SGD(lr))  # fmt: skip
     variable = tf.Variable(image[None])
+    average = IterateAverage(s.average_decay) if s.average_decay else None
     for _ in range(steps):
         total, grad, parts = value_and_grad(variable)
         state["evaluations"] += 1
         optimizer.apply_gradients([(grad, variable)])
         if s.clip:
             variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
-        report(variable[0], total, parts)
+        if average:
+            average.update(variable[0].numpy())
+        report(variable[0] if average is None else average.value(), total, parts)
     bar.close()
-    return variable[0].numpy()
+    return variable[0].numpy() if average is None else average.value()
+
+
+class IterateAverage:
+    """A bias-corrected exponential moving average of the iterates, as Adam averages its gradients (Kingma & Ba):
+    the average of a noisy optimisation's last few hundred images is smoother than its last image."""
+
+    def __init__(self, decay):
+        self.decay, self.total, self.weight = decay, 0.0, 0.0
+
+    def update(self, image):
+        self.total = self.decay * self.total + (1.0 - self.decay) * image
+        self.weight = self.decay * self.weight + (1.0 - self.decay)
+
+    def value(self):
+        return (self.total / self.weight).astype(np.float32)

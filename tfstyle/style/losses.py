@@ -5,6 +5,8 @@ Normalisations are named after the implementations that use them, so presets can
 - Gram style "mean": mean((G/M − A/M)²) (TensorFlow tutorial).
 - Gram style "pytorch": mean((G/(N·M) − A/(N·M))²) (PyTorch tutorial).
 - Content "gatys": ½·Σ(F−P)²; "mean": mean((F−P)²) (TF and PyTorch tutorials); "sum": Σ(F−P)² (keras.io).
+- `scaled_mse`: Σd² / (Σ|d| + ε), an MSE scaled so its gradient has an L1 norm of about 1 whatever the scale of
+  the features: every term pulls with comparable strength, so one set of weights works for any backbone.
 """
 
 import tensorflow as tf
@@ -32,6 +34,18 @@ def gram_style_loss(features, target_gram, norm="gatys"):
     if norm == "pytorch":
         return tf.reduce_mean(tf.square((gram - target_gram) / (n * m)))
     raise ValueError(f'Unknown Gram normalisation. Received: norm="{norm}"; expected "gatys", "mean" or "pytorch".')
+
+
+def gram_per_position(features):
+    """G / M: the Gram matrix divided by the number of positions, comparable across image sizes."""
+    return gram_matrix(features) / _sizes(features)[1]
+
+
+def scaled_mse(value, target, eps=1e-8):
+    """Σd² / (Σ|d| + eps) with d = value − target. Its gradient 2d/Σ|d| − sign(d)·Σd²/(Σ|d|)² does not change when
+    d is scaled, and its L1 norm is exactly 1 when every |d| is equal (about 1.2 for Gaussian differences)."""
+    diff = value - target
+    return tf.reduce_sum(tf.square(diff)) / (tf.reduce_sum(tf.abs(diff)) + eps)
 
 
 def content_loss(features, target, norm="gatys"):
@@ -73,8 +87,9 @@ def mrf_style_loss(features, style_patches, size=3):
 
 
 def total_variation(image, kind="abs"):
-    """Total variation of a (1, H, W, 3) image: Σ|Δx|+|Δy| ("abs", = tf.image.total_variation) or the
-    keras.io example's Σ((Δx)²+(Δy)²)^1.25 ("keras-io")."""
+    """Total variation of a (1, H, W, 3) image: Σ|Δx|+|Δy| ("abs", = tf.image.total_variation), the keras.io
+    example's Σ((Δx)²+(Δy)²)^1.25 ("keras-io"), or mean((Δx)²+(Δy)²) with the last row and column repeated
+    ("l2-mean", Mahendran & Vedaldi's L2 form as Crowson uses it)."""
     image = tf.convert_to_tensor(image)
     if kind == "abs":
         return tf.reduce_sum(tf.image.total_variation(image))
@@ -82,4 +97,10 @@ def total_variation(image, kind="abs"):
         a = tf.square(image[:, :-1, :-1, :] - image[:, 1:, :-1, :])
         b = tf.square(image[:, :-1, :-1, :] - image[:, :-1, 1:, :])
         return tf.reduce_sum(tf.pow(a + b, 1.25))
-    raise ValueError(f'Unknown total variation. Received: kind="{kind}"; expected "abs" or "keras-io".')
+    if kind == "l2-mean":
+        padded = tf.concat([image, image[:, -1:]], axis=1)
+        padded = tf.concat([padded, padded[:, :, -1:]], axis=2)
+        dx = padded[:, :-1, 1:] - padded[:, :-1, :-1]
+        dy = padded[:, 1:, :-1] - padded[:, :-1, :-1]
+        return tf.reduce_mean(tf.square(dx) + tf.square(dy))
+    raise ValueError(f'Unknown total variation. Received: kind="{kind}"; expected "abs", "keras-io" or "l2-mean".')

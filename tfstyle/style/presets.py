@@ -21,6 +21,10 @@ class StyleSettings:
     tv_weight: float = 0.0
     gram_norm: str = "gatys"
     content_norm: str = "gatys"
+    # "plain": the normalisations above; "scaled": every content and style term is Σd² / Σ|d| of its difference d
+    # (Gram style losses on Grams per position, each image's own), whose gradient has an L1 norm of about 1, so
+    # the weights balance whatever the scale of the features (Crowson's style-transfer-pytorch)
+    loss_form: str = "plain"
     tv_kind: str = "abs"
     tv_pixel_scale: float = 1.0  # TV computed on the image times this (keras.io: 0–255 pixels)
     style_loss: str = "gram"  # "gram", "meanstd", "mrf", or "gram+mrf" (global + local mix)
@@ -30,15 +34,21 @@ class StyleSettings:
     beta_1: float = 0.9
     epsilon: float = 1e-7
     lr_decay: tuple = None  # (decay_steps, decay_rate) exponential decay
+    average_decay: float = None  # Adam/SGD: return a bias-corrected running average of the iterates (e.g. 0.99)
     steps: int = 500
     max_evaluations: int = None  # L-BFGS function-evaluation budget (None: 2 × steps)
     # L-BFGS history size. Larger converges in fewer evaluations (measured: 186 → 116 → 91 evaluations to the
     # same loss at 20, 50, 100) but SciPy keeps 2·m float64 copies of the image (50: 630 MB at 512×512).
     lbfgs_memory: int = 50
-    # multiscale=True: image sizes relative to the final size, and the share of `steps` each one gets; a few
-    # cheap coarse steps place the large structures, the full size does the rest
+    # multiscale: image sizes relative to the final size, and the share of `steps` each one gets; a few cheap
+    # coarse steps place the large structures, the full size does the rest
+    multiscale: bool = False
     scale_levels: tuple = (0.25, 0.5, 1.0)
     scale_fractions: tuple = (0.1, 0.1, 0.8)
+    # scale_step: instead of scale_levels, sizes from `min_scale` pixels up to max_size growing by this factor; the
+    # first size gets two shares of the steps, each later size one (Crowson's schedule: 1000, then 500 per size)
+    scale_step: float = None
+    min_scale: int = 128
     init: str = "noise"  # "content", "noise", "style"
     max_size: int = 512
     size_by: str = "max"  # "max" side or "height" (keras.io)
@@ -53,6 +63,15 @@ class StyleSettings:
 
 
 PRESETS = {
+    # What the best modern implementations do (after Crowson's style-transfer-pytorch), the CLI's default: scaled
+    # losses (gradient L1 norm 1 per term), style layers weighted 256:64:16:4:1 (normalised), content weight
+    # 0.015, L2 total variation 2, Adam(0.02) on the pixels from the content image, the running average of the
+    # iterates as the result, coarse to fine from 128 px in steps of √2, max pooling.
+    "quality": dict(
+        content_layers=("block4_conv2",), style_layer_weights=(256 / 341, 64 / 341, 16 / 341, 4 / 341, 1 / 341),
+        content_weight=0.015, style_weight=1.0, tv_weight=2.0, tv_kind="l2-mean", loss_form="scaled", optimizer="adam", learning_rate=0.02, beta_1=0.9, epsilon=1e-8, average_decay=0.99,
+        init="content", pooling="max", multiscale=True, scale_step=2**0.5, min_scale=128, steps=600, max_size=512,
+    ),
     # Gatys, Ecker & Bethge, CVPR 2016: conv4_2 content, conv1_1..conv5_1 style (w_l = 1/5), α/β = 1e-3,
     # average pooling, L-BFGS from white noise, no TV term.
     "gatys2016": {},

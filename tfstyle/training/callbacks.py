@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfstyle.data.convert import to_uint8
 from tfstyle.data.io import write_image
 
 
@@ -52,3 +53,10 @@ class SampleGrid(keras.callbacks.Callback):
                 tf.summary.image("samples", grid[None], step=step)
             self.writer.flush()
         return path
+
+
+def image_grid(columns):
+    """Stacks columns of (N, H, W, 3) uint8 images into one (N·H, C·W, 3) grid."""
+    columns = [np.asarray(to_uint8(c)) if np.asarray(c).dtype != np.uint8 else np.asarray(c) for c in columns]
+    rows = [np.concatenate([c[i] for c in columns], axis=1) for i in range(len(columns[0]))]
+    return np.concatenate(rows, axis=0)

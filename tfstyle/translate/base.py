@@ -1,9 +1,7 @@
 """What Pix2Pix and CycleGAN share: optimiser defaults, metric trackers, sample grids, translation."""
 
 import keras
-import numpy as np
 
-from tfstyle.data.convert import to_uint8
 from tfstyle.models.inference import translate_images
 from tfstyle.training.kind import ModelKind, paper_adam
 from tfstyle.translate import losses
@@ -45,10 +43,3 @@ class TranslationGAN(ModelKind):
 
     def generator_for(self, direction):
         raise NotImplementedError
-
-
-def image_grid(columns):
-    """Stacks columns of (N, H, W, 3) uint8 images into one (N·H, C·W, 3) grid."""
-    columns = [np.asarray(to_uint8(c)) if np.asarray(c).dtype != np.uint8 else np.asarray(c) for c in columns]
-    rows = [np.concatenate([c[i] for c in columns], axis=1) for i in range(len(columns[0]))]
-    return np.concatenate(rows, axis=0)

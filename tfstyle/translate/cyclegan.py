@@ -11,7 +11,8 @@ from tfstyle.data import load_domains, load_unpaired
 from tfstyle.models import NORMS, patchgan_discriminator, resnet_generator, unet_generator
 from tfstyle.training import LinearDecay
 from tfstyle.training.settings import TrainSettings, setting
-from tfstyle.translate.base import TranslationGAN, image_grid
+from tfstyle.training.callbacks import image_grid
+from tfstyle.translate.base import TranslationGAN
 from tfstyle.translate.losses import GAN_LOSSES
 from tfstyle.translate.pool import ImagePool
 

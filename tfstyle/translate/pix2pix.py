@@ -12,7 +12,8 @@ from tfstyle.data.pipeline import DIRECTIONS
 from tfstyle.models import NORMS, patchgan_discriminator, resnet_generator, unet_generator
 from tfstyle.training import LinearDecay
 from tfstyle.training.settings import TrainSettings, setting
-from tfstyle.translate.base import UPDATES, TranslationGAN, image_grid
+from tfstyle.training.callbacks import image_grid
+from tfstyle.translate.base import UPDATES, TranslationGAN
 from tfstyle.translate.losses import GAN_LOSSES
 
 
