@@ -23,11 +23,11 @@ _compat.check_backend()
 _LAZY = {
     "train": "tfstyle.runs", "Run": "tfstyle.runs", "KINDS": "tfstyle.kinds",
     "Pix2Pix": "tfstyle.translate.pix2pix", "CycleGAN": "tfstyle.translate.cyclegan",
-    "FastStyle": "tfstyle.style.faststyle",
+    "FastStyle": "tfstyle.style.faststyle", "AdaIN": "tfstyle.style.adain",
 }  # fmt: skip
 _SUBPACKAGES = ("data", "export", "metrics", "models", "style", "training", "translate")
 
-__all__ = ["CycleGAN", "DatasetError", "ExportError", "FastStyle", "ImageError", "KINDS", "Pix2Pix", "Run", "TfstyleError",
+__all__ = ["AdaIN", "CycleGAN", "DatasetError", "ExportError", "FastStyle", "ImageError", "KINDS", "Pix2Pix", "Run", "TfstyleError",
            "WeightsError", "train", *_SUBPACKAGES]  # fmt: skip
 
 

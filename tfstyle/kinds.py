@@ -5,11 +5,12 @@ Each kind declares itself in its own file (settings, build, data, generators, ev
 """
 
 from tfstyle.errors import TfstyleError
+from tfstyle.style.adain import AdaIN
 from tfstyle.style.faststyle import FastStyle
 from tfstyle.translate.cyclegan import CycleGAN
 from tfstyle.translate.pix2pix import Pix2Pix
 
-KINDS = {kind.kind_name: kind for kind in (Pix2Pix, CycleGAN, FastStyle)}
+KINDS = {kind.kind_name: kind for kind in (Pix2Pix, CycleGAN, FastStyle, AdaIN)}
 
 
 def get_kind(name):

@@ -177,25 +177,30 @@ class Run:
         return results
 
     def export(self, out, direction=None, size=256, calibration=None, calibration_steps=100, heldout=8, **kwargs):
-        """Exports the generator for `direction` to SavedModel/TFLite and verifies every artifact
-        (`tfstyle.export.export_model`; kwargs: formats, quantize, io, threads, runs, min_psnr, qat_steps).
+        """Exports the run's network for `direction` (an AdaIN run: its three networks) to SavedModel/TFLite and
+        verifies every artifact (`tfstyle.export.export_model`; kwargs: formats, quantize, io, threads, runs,
+        min_psnr, qat_steps).
 
-        Calibration images default to the run's training source: the first `calibration_steps` model inputs
+        Calibration images default to the run's training source: the first `calibration_steps` examples
         calibrate int8, the next `heldout` check the artifacts' fidelity. Returns the export report.
         """
-        from tfstyle.export import export_model
+        from tfstyle.export import export_networks
 
-        source = calibration or self.config["dataset"]
-        direction = direction or next(iter(self.kind.directions(self.config)))
-        images = self.kind.calibration_images(self.config, source, size, calibration_steps + heldout, direction)
-        if len(images) <= heldout:
-            raise DatasetError(f"{source}: only {len(images)} images; need more than {heldout} (calibration + held-out).")
-        generator, history = self.generator(direction), self.history()
-        card = {"source_model": self.folder, "kind": self.kind.kind_name, "architecture": generator.name,
-                "direction": direction, "training_data": self.config["dataset"], "training_settings": self.config,
-                "metrics": history[-1] if history else {}, "calibration_data": os.fspath(source)}  # fmt: skip
-        return export_model(generator, out, size=size, calibration=images[:-heldout], heldout=images[-heldout:],
-                            card=card, **kwargs)  # fmt: skip
+        source, networks, plan = calibration or self.config["dataset"], {}, self.kind.export_plan(self.config, direction)
+        for stem, way, modes in plan:
+            examples = self.kind.export_examples(self.config, source, size, calibration_steps + heldout, way,
+                                                 self.generator)  # fmt: skip
+            count = min(len(v) for v in examples.values()) if isinstance(examples, dict) else len(examples)
+            if count <= heldout:
+                raise DatasetError(f"{source}: only {count} images; need more than {heldout} (calibration + held-out).")
+            calib, held = _split_examples(examples, count - heldout, count)
+            networks[stem] = (self.generator(way), calib, held, *([modes] if modes else []))
+        history = self.history()
+        card = {"source_model": self.folder, "kind": self.kind.kind_name, "direction": ", ".join(p[1] for p in plan),
+                "architecture": ", ".join(n[0].name for n in networks.values()), "training_data": self.config["dataset"],
+                "training_settings": self.config, "metrics": history[-1] if history else {},
+                "calibration_data": os.fspath(source)}  # fmt: skip
+        return export_networks(networks, out, size, card=card, **kwargs)
 
     def history(self):
         """The per-epoch metrics of `history.csv`, one dict per epoch (numbers as floats)."""
@@ -204,6 +209,13 @@ class Run:
             return []
         with open(path) as handle:
             return [{k: float(v) for k, v in row.items() if v not in ("", None, "NA")} for row in csv.DictReader(handle)]
+
+
+def _split_examples(examples, first, count):
+    """(examples[:first], examples[first:count]) of an array or of each array of a dict."""
+    if isinstance(examples, dict):
+        return ({k: v[:first] for k, v in examples.items()}, {k: v[first:count] for k, v in examples.items()})
+    return examples[:first], examples[first:count]
 
 
 def expand_images(paths):

@@ -1,19 +1,25 @@
-"""`tfstyle stylize`: Gatys et al. style transfer of a photo with one or more paintings."""
+"""`tfstyle stylize`: style a photo with one or more paintings: by optimisation (Gatys et al.), or in one pass with
+a trained feed-forward model (`--model`: a fast-style or AdaIN run, or a shipped model such as starry_night)."""
 
 import os
 
 import numpy as np
 
+from tfstyle import pretrained
 from tfstyle.data import read_image, write_image
+from tfstyle.errors import TfstyleError
 from tfstyle.style import PRESETS, stylize
 
 
 def add_parser(sub, help_line):
-    parser = sub.add_parser("stylize", help=help_line, description=help_line)
+    parser = sub.add_parser("stylize", help=help_line, description=__doc__.split(": ", 1)[1])
     parser.add_argument("content", help="content photo")
-    parser.add_argument("styles", nargs="+", metavar="STYLE", help="style image(s)")
+    parser.add_argument("styles", nargs="*", metavar="STYLE", help="style image(s) (not needed by a fast-style model)")
     parser.add_argument("-o", "--out", required=True, help="output image (PNG/JPEG)")
-    parser.add_argument("--preset", choices=list(PRESETS), default="gatys2016")
+    parser.add_argument("--model", help="a fast-style or AdaIN run folder, or a shipped model: "
+                        f"{', '.join(pretrained.names()) or 'none yet'} (default: optimise, Gatys et al.)")  # fmt: skip
+    parser.add_argument("--alpha", type=float, default=1.0, help="AdaIN: content-style trade-off, 0..1")
+    parser.add_argument("--preset", choices=list(PRESETS), default="quality")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--max-size", type=int, help="longest side in pixels")
     parser.add_argument("--content-weight", type=float, help="α")
@@ -40,6 +46,10 @@ def add_parser(sub, help_line):
 
 
 def run(args):
+    if args.model:
+        return _feed_forward(args)
+    if not args.styles:
+        raise TfstyleError("stylize needs at least one STYLE image (or --model with a fast-style model).")
     weights = None if args.weights.lower() == "none" else args.weights
     hybrid_weights = None if args.hybrid_weights.lower() == "none" else args.hybrid_weights
     snapshots = []
@@ -58,6 +68,8 @@ def run(args):
         style_scale=args.style_scale, seed=args.seed, jit_compile=args.jit, callback=callback,
         hybrid_weights=hybrid_weights, **settings,
     )  # fmt: skip
+    size = f"{result.shape[1]}x{result.shape[0]}"
+    print(f"stylize: preset {args.preset}, {size}, {len(args.styles)} style(s)")
     print(write_image(args.out, result))
     if snapshots:
         height = result.shape[0]
@@ -67,4 +79,23 @@ def run(args):
         strip = np.concatenate([np.clip(r, 0, 255).astype(np.uint8) for r in resized + [result]], axis=1)
         stem, _ = os.path.splitext(args.out)
         print(write_image(f"{stem}_progress.png", strip))
+    return 0
+
+
+def _feed_forward(args):
+    from tfstyle.runs import Run
+
+    run = Run(pretrained.resolve(args.model))
+    photo = read_image(args.content)
+    if run.kind.kind_name == "adain":
+        if not args.styles:
+            raise TfstyleError(f"{args.model} is an AdaIN model: pass one or more STYLE images.")
+        result = run.translate(photo, style=[read_image(p) for p in args.styles], alpha=args.alpha,
+                               style_weights=args.style_weights, preserve_color=bool(args.preserve_color))  # fmt: skip
+    elif run.kind.kind_name == "faststyle":
+        result = run.translate(photo)
+    else:
+        raise TfstyleError(f"{args.model} is a {run.kind.kind_name} run; stylize takes fast-style and AdaIN models.")
+    print(f"stylize: {run.kind.kind_name} model {args.model}, {result.shape[1]}x{result.shape[0]}")
+    print(write_image(args.out, result))
     return 0

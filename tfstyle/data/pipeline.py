@@ -58,7 +58,7 @@ def load_paired(
     ds = ds.cache() if cache else ds
     if shuffle:
         ds = ds.shuffle(max(raw.count, 1), seed=seed, reshuffle_each_iteration=True)
-    ds = _with_seeds(ds, seed).map(
+    ds = with_seeds(ds, seed).map(
         lambda pair, s: _augment_pair(pair[0], pair[1], s, image_size, jitter, flip), num_parallel_calls=AUTOTUNE
     )
     if direction == "BtoA":
@@ -96,7 +96,7 @@ def load_unpaired(
             ds = ds.shuffle(max(count, 1), seed=domain_seed, reshuffle_each_iteration=True)
         # Only the smaller domain repeats: the larger one ends the epoch, so both caches get completed.
         ds = ds.repeat() if count < steps else ds
-        return _with_seeds(ds, domain_seed).map(
+        return with_seeds(ds, domain_seed).map(
             lambda image, s: _augment_one(image, s, image_size, jitter, flip), num_parallel_calls=AUTOTUNE
         )
 
@@ -150,7 +150,7 @@ def _resize(image, size):
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
 
-def _with_seeds(ds, seed):
+def with_seeds(ds, seed):
     """Pairs each element with a fresh stateless seed (shape [2]), different every epoch."""
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     return tf.data.Dataset.zip(ds, seeds)

@@ -14,24 +14,49 @@ MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 FLOAT_SIGNATURE = "serve_float"
 
 
+def io_kinds(generator):
+    """[(name, "image" or "vector", shape)] of a generator's inputs, and (kind, shape) of its output: rank-4
+    tensors are RGB images (float32 [-1, 1] inside the model), rank-2 tensors are vectors (e.g. an AdaIN style)."""
+
+    def kind(tensor):
+        return "image" if len(tensor.shape) == 4 else "vector"
+
+    inputs = [(t.name.split(":")[0], kind(t), tuple(t.shape)) for t in generator.inputs]
+    output = generator.outputs[0]
+    return inputs, (kind(output), tuple(output.shape))
+
+
+def input_specs(generator, size, image_dtype=tf.float32):
+    """TensorSpecs of a generator's inputs with images of size×size (in `image_dtype`)."""
+    inputs, _ = io_kinds(generator)
+    return [tf.TensorSpec([None, size, size, 3], image_dtype, name=name) if kind == "image"
+            else tf.TensorSpec([None, shape[-1]], tf.float32, name=name) for name, kind, shape in inputs]  # fmt: skip
+
+
 def write_savedmodel(generator, path, size):
     """SavedModel via Keras 3 export with two signatures (atomic: written aside, then renamed into place).
 
-    - `serving_default`: uint8 RGB [N, size, size, 3] -> uint8 RGB (all pre/post-processing inside);
-    - `serve_float`: float32 [-1, 1] -> float32 [-1, 1].
+    - `serving_default`: uint8 RGB images [N, size, size, 3] (vector inputs float32) -> uint8 RGB image (or the
+      float32 vector a style network returns), all pre/post-processing inside;
+    - `serve_float`: float32 [-1, 1] images (and vectors) -> float32.
     """
+    inputs, (output_kind, _) = io_kinds(generator)
 
-    def float_fn(images):
-        return generator(images, training=False)
+    def run(*tensors):
+        return generator(tensors[0] if len(tensors) == 1 else list(tensors), training=False)
 
-    def uint8_fn(images):
-        outputs = generator(tf.cast(images, tf.float32) / 127.5 - 1.0, training=False)
+    def uint8_fn(*tensors):
+        converted = [tf.cast(t, tf.float32) / 127.5 - 1.0 if kind == "image" else t
+                     for t, (_, kind, _) in zip(tensors, inputs)]  # fmt: skip
+        outputs = run(*converted)
+        if output_kind == "vector":
+            return outputs
         return tf.cast(tf.round(tf.clip_by_value((outputs + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    archive.add_endpoint("serving_default", uint8_fn, [tf.TensorSpec([None, size, size, 3], tf.uint8, name="image")])
-    archive.add_endpoint(FLOAT_SIGNATURE, float_fn, [tf.TensorSpec([None, size, size, 3], tf.float32, name="image")])
+    archive.add_endpoint("serving_default", uint8_fn, input_specs(generator, size, tf.uint8))
+    archive.add_endpoint(FLOAT_SIGNATURE, run, input_specs(generator, size))
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".tmp-savedmodel-", dir=parent)
@@ -62,7 +87,8 @@ def convert_tflite(savedmodel, mode, calibration=None, io="float32"):
         savedmodel: folder written by `write_savedmodel`.
         mode: "fp32", "fp16" (fp16 weights), "dynamic" (int8 weights), "int8" (full integer, calibrated) or
             "int16x8" (int16 activations, int8 weights).
-        calibration: float32 [-1, 1] images (N, H, W, 3) for the representative dataset of int8/int16x8.
+        calibration: the representative dataset of int8/int16x8: float32 [-1, 1] images (N, H, W, 3), or for a
+            network with several inputs a dict input name -> array (N, ...).
         io: "float32", or "uint8" so an int8 model takes and returns uint8 pixels (scale 2/255, zero point
             128 ≈ pixel/127.5 − 1); other modes keep float32 I/O.
     """
@@ -74,9 +100,16 @@ def convert_tflite(savedmodel, mode, calibration=None, io="float32"):
     if mode == "fp16":
         converter.target_spec.supported_types = [tf.float16]
     if mode in ("int8", "int16x8"):
-        if calibration is None or len(calibration) == 0:
+        by_name = calibration if isinstance(calibration, dict) else None
+        count = len(next(iter(by_name.values()))) if by_name else len(calibration if calibration is not None else [])
+        if count == 0:
             raise ValueError(f"{mode} needs calibration images (a representative dataset).")
-        converter.representative_dataset = lambda: ([image[None].astype(np.float32)] for image in calibration)
+        if by_name:  # several inputs: one dict per sample, by signature input name
+            converter.representative_dataset = lambda: (
+                {name: values[i][None].astype(np.float32) for name, values in by_name.items()} for i in range(count)
+            )
+        else:
+            converter.representative_dataset = lambda: ([image[None].astype(np.float32)] for image in calibration)
         converter.target_spec.supported_ops = [
             tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if mode == "int8"
             else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8

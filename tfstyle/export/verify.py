@@ -26,54 +26,91 @@ def interpreter(path, threads=1, delegates=True):
     return model
 
 
-def run(model, image_float):
-    """Runs one float [-1, 1] image (H, W, 3) through the interpreter, quantising I/O as its contract says;
-    returns uint8 output pixels."""
-    inp, out = model.get_input_details()[0], model.get_output_details()[0]
-    x = image_float[None].astype(np.float32)
-    if inp["dtype"] in (np.uint8, np.int8):
-        scale, zero = inp["quantization"]
-        info = np.iinfo(inp["dtype"])
-        x = np.clip(np.round(x / scale + zero), info.min, info.max).astype(inp["dtype"])
-    model.set_tensor(inp["index"], x)
-    model.invoke()
-    y = model.get_tensor(out["index"])[0]
-    if out["dtype"] in (np.uint8, np.int8):
-        scale, zero = out["quantization"]
+def run(model, inputs):
+    """Runs one example through the interpreter's signature, quantising I/O as its contract says.
+
+    Args:
+        model: a LiteRT interpreter (`interpreter(path)`).
+        inputs: a float32 [-1, 1] image (H, W, 3) for a one-input model, or input name -> one example (an image
+            (H, W, 3) or a vector (D,)).
+
+    Returns:
+        uint8 pixels (H, W, 3) for an image output, float32 values for a vector output.
+    """
+    in_details, out_detail, invoke = _signature(model)
+    if not isinstance(inputs, dict) or len(in_details) == 1:  # one input: whatever its name
+        inputs = {next(iter(in_details)): next(iter(inputs.values())) if isinstance(inputs, dict) else inputs}
+    feed = {name: _quantize(np.asarray(value, np.float32)[None], in_details[name]) for name, value in inputs.items()}
+    y = invoke(feed)[0]
+    if out_detail["dtype"] in (np.uint8, np.int8):
+        scale, zero = out_detail["quantization"]
         y = (y.astype(np.float32) - zero) * scale
-    return to_uint8(y)
+    return to_uint8(y) if y.ndim == 3 else y.astype(np.float32)
+
+
+def _signature(model):
+    """(input name -> details, output details, invoke(feed) -> output) through the file's first signature, or through
+    its raw tensors when it has none (files converted from a tf_keras model)."""
+    signatures = model.get_signature_list()
+    if signatures:
+        runner = model.get_signature_runner(next(iter(signatures)))
+        out_name, out_detail = next(iter(runner.get_output_details().items()))
+        return runner.get_input_details(), out_detail, lambda feed: runner(**feed)[out_name]
+    inputs, output = model.get_input_details(), model.get_output_details()[0]
+
+    def invoke(feed):
+        for detail in inputs:
+            model.set_tensor(detail["index"], feed[detail["name"]])
+        model.invoke()
+        return model.get_tensor(output["index"])
+
+    return {d["name"]: d for d in inputs}, output, invoke
+
+
+def _quantize(x, detail):
+    if detail["dtype"] not in (np.uint8, np.int8):
+        return x
+    scale, zero = detail["quantization"]
+    info = np.iinfo(detail["dtype"])
+    return np.clip(np.round(x / scale + zero), info.min, info.max).astype(detail["dtype"])
 
 
 def to_uint8(image_float):
     return np.clip(np.round((np.asarray(image_float, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def psnr(reference, test):
+def psnr(reference, test, peak=255.0):
     mse = np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0**2 / mse))
+    return float("inf") if mse == 0 else float(10 * np.log10(peak**2 / mse))
 
 
-def fidelity(path, images, keras_outputs):
-    """PSNR (dB) and max abs error of the artifact's uint8 outputs against the Keras model's, on held-out images."""
+def fidelity(path, examples, keras_outputs):
+    """PSNR (dB) and max abs error of the artifact's outputs against the Keras model's, on held-out examples.
+
+    Image outputs are compared as uint8 pixels (peak 255); vector outputs (a style network's) as float values,
+    with the largest |value| of the Keras outputs as the peak.
+    """
     model = interpreter(path)
-    outputs = np.stack([run(model, image) for image in images])
-    reference = np.stack([to_uint8(o) for o in keras_outputs])
-    return {"psnr_db": round(psnr(reference, outputs), 2),
-            "max_abs_error": int(np.abs(reference.astype(int) - outputs.astype(int)).max()),
-            "images": len(images)}  # fmt: skip
+    outputs = np.stack([run(model, example) for example in examples])
+    vector = outputs.ndim == 2
+    reference = np.asarray(keras_outputs, np.float32) if vector else np.stack([to_uint8(o) for o in keras_outputs])
+    peak = float(np.abs(reference).max()) if vector else 255.0
+    error = np.abs(reference.astype(np.float64) - outputs.astype(np.float64)).max()
+    return {"psnr_db": round(psnr(reference, outputs, peak), 2), "max_abs_error": float(error) if vector else int(error),
+            "images": len(examples), **({"peak": round(peak, 4)} if vector else {})}  # fmt: skip
 
 
-def latency(path, image, threads=(1,), runs=10, warmup=2):
-    """Median (and min) milliseconds per inference at each thread count, after warm-up."""
+def latency(path, example, threads=(1,), runs=10, warmup=2):
+    """Median (and min) milliseconds per inference of one example at each thread count, after warm-up."""
     results = {}
     for count in threads:
         model = interpreter(path, threads=count)
         for _ in range(warmup):
-            run(model, image)
+            run(model, example)
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            run(model, image)
+            run(model, example)
             times.append((time.perf_counter() - start) * 1000)
         results[str(count)] = {"median_ms": round(statistics.median(times), 2), "min_ms": round(min(times), 2)}
     return results
@@ -87,14 +124,15 @@ def ops(path):
 
 
 def io_contract(path):
-    model = interpreter(path)
+    """The inputs and outputs of the file's signature: name, shape, dtype and quantisation."""
+    in_details, out_detail, _ = _signature(interpreter(path))
 
-    def describe(details):
-        return [{"name": d["name"], "shape": d["shape"].tolist(), "dtype": np.dtype(d["dtype"]).name,
-                 "quantization": {"scale": float(d["quantization"][0]), "zero_point": int(d["quantization"][1])}}
-                for d in details]  # fmt: skip
+    def describe(name, d):
+        return {"name": name, "shape": d["shape"].tolist(), "dtype": np.dtype(d["dtype"]).name,
+                "quantization": {"scale": float(d["quantization"][0]), "zero_point": int(d["quantization"][1])}}
 
-    return {"inputs": describe(model.get_input_details()), "outputs": describe(model.get_output_details())}
+    return {"inputs": [describe(name, d) for name, d in in_details.items()],
+            "outputs": [describe(out_detail.get("name", "output"), out_detail)]}  # fmt: skip
 
 
 def sizes(path):

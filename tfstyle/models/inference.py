@@ -1,5 +1,6 @@
 """Running a trained generator on images of any size: pad to a valid size, translate, crop back."""
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -7,13 +8,21 @@ from tfstyle.data.convert import to_model_range, to_uint8
 
 
 def size_multiple(generator):
-    """2**(number of stride-2 downsamplings) of a generator: its inputs must be multiples of this."""
+    """2**(number of stride-2 downsamplings) of a generator, nested models included: inputs must be multiples of
+    this. (Parallel nested branches are counted as if stacked, which can only pad more than needed.)"""
     downs = 0
     for layer in generator.layers:
+        if isinstance(layer, keras.Model):
+            downs += _log2(size_multiple(layer))
+            continue
         strides = getattr(layer, "strides", None)
         if strides and tuple(strides) == (2, 2) and "Transpose" not in type(layer).__name__:
             downs += 1
     return 2**downs
+
+
+def _log2(value):
+    return value.bit_length() - 1
 
 
 def _pad_to_multiple(images, multiple):

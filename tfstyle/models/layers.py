@@ -135,6 +135,31 @@ class Cropping2D(layers.Cropping2D):
         return tf.slice(inputs, [0, top, left, 0], [-1, height, width, -1])
 
 
+@keras.saving.register_keras_serializable(package="tfstyle")
+class NearestUpsampling2D(layers.Layer):
+    """×`factor` nearest-neighbour upsampling (every pixel repeated factor×factor times, as PyTorch's nearest
+    `interpolate`) as one resize op, TFLite's RESIZE_NEAREST_NEIGHBOR. Keras's `UpSampling2D` repeats along
+    each axis with ops that lose the static height, which the TFLite converter cannot lower for the next conv."""
+
+    def __init__(self, factor=2, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        import tensorflow as tf
+
+        shape = tf.shape(x)
+        return tf.image.resize(x, [shape[1] * self.factor, shape[2] * self.factor], method="nearest")
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        grow = lambda n: None if n is None else n * self.factor  # noqa: E731
+        return (b, grow(h), grow(w), c)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
 def _batch_norm(name):
     # PyTorch BatchNorm2d defaults: momentum 0.1 (Keras 0.9), eps 1e-5; reference init gamma ~ N(1, 0.02).
     return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT(), name=name)

@@ -19,7 +19,7 @@ def load_application(builder, weights, filename, option="weights", **kwargs):
         builder: a `keras.applications` constructor, e.g. `keras.applications.InceptionV3`.
         weights: "imagenet" (downloaded and cached by Keras in ~/.keras/models on first use), a path to a
             weights file in the keras.applications layout (`*_notop.h5`, or a `.weights.h5` saved from this
-            model), or None (random init).
+            model), or None / "none" (random init).
         filename: the keras.applications weights file name, quoted in the offline error.
         option: how the caller's users pass a weights file (quoted in the error). Defaults to "weights".
         **kwargs: passed to `builder` (e.g. `input_shape`, `pooling`).
@@ -30,6 +30,8 @@ def load_application(builder, weights, filename, option="weights", **kwargs):
     Raises:
         WeightsError: the ImageNet download failed (offline) or a weights file is missing or does not fit.
     """
+    if isinstance(weights, str) and weights.lower() == "none":  # how a command line or a config.json says None
+        weights = None
     if weights == "imagenet":
         try:
             model = builder(include_top=False, weights="imagenet", **kwargs)

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from tfstyle.models.conv import Conv2D
-from tfstyle.models.layers import InstanceNormalization, ReflectionPadding2D, torch_default_init
+from tfstyle.models.layers import InstanceNormalization, NearestUpsampling2D, ReflectionPadding2D, torch_default_init
 
 
 def transformer_network(alpha=1.0, n_blocks=5):
@@ -45,7 +45,7 @@ def transformer_network(alpha=1.0, n_blocks=5):
     for b in range(1, n_blocks + 1):
         x = _residual_block(x, widths[2], f"transformer_block{b}")
     for i, filters in ((1, widths[1]), (2, widths[0])):
-        x = layers.UpSampling2D(2, interpolation="nearest", name=f"transformer_up{i}_upsample")(x)
+        x = NearestUpsampling2D(2, name=f"transformer_up{i}_upsample")(x)
         x = _conv_norm_relu(x, filters, 3, 1, f"transformer_up{i}")
     x = _conv(x, 3, 9, 1, "transformer_output")
     outputs = layers.Rescaling(1 / 127.5, -1.0, dtype="float32", name="to_model_range")(x)

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tfstyle import _compat
 from tfstyle.data import read_image
-from tfstyle.data.images import load_images
+from tfstyle.data.images import image_examples, load_images
 from tfstyle.errors import TfstyleError
 from tfstyle.models.transformer import transformer_network
 from tfstyle.style.distances import StyleJudge
@@ -176,9 +176,7 @@ class FastStyle(ModelKind):
 
     @classmethod
     def dataset_inputs(cls, config, source, size, count, direction):
-        ds = load_images(source, "train", size, 1, shuffle=False, cache=False, count=max(count, 2) if
-                         source.startswith("synthetic/") else None)  # fmt: skip
-        return np.concatenate([x.numpy() for x in ds.take(count)])
+        return image_examples(source, size, count)
 
     @classmethod
     def score(cls, generators, config, dataset, split, batch_size, max_images, inception):

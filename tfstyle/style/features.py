@@ -72,6 +72,18 @@ def preprocess_fn(backbone="vgg19"):
     return BACKBONES[backbone][1]
 
 
+@keras.saving.register_keras_serializable(package="tfstyle")
+class CaffePreprocessing(keras.layers.Layer):
+    """VGG's input convention as a layer: RGB in [0, 1] -> BGR pixels 0-255 minus the ImageNet mean (what
+    `keras.applications.vgg19.preprocess_input` does), so an exported network carries it."""
+
+    MEAN_BGR = (103.939, 116.779, 123.68)
+
+    def call(self, images):
+        bgr = keras.ops.flip(keras.ops.cast(images, self.compute_dtype) * 255.0, axis=-1)
+        return bgr - keras.ops.convert_to_tensor(self.MEAN_BGR, dtype=self.compute_dtype)
+
+
 class FeatureExtractor:
     """Maps an RGB image in [0, 1] to {layer name: feature map} for the requested layers."""
 
@@ -82,8 +94,21 @@ class FeatureExtractor:
             example = "mixed2" if backbone == "inceptionv3" else "block4_conv2"
             raise ValueError(f"Unknown {backbone} layers: {', '.join(missing)}. Use names like '{example}'.")
         self.layers = list(dict.fromkeys(layers))
+        self.base = base
         self.model = keras.Model(base.input, {name: base.get_layer(name).output for name in self.layers})
         self.preprocess = preprocess_fn(backbone)
 
     def __call__(self, image_unit):
         return self.model(self.preprocess(image_unit * 255.0))
+
+    def functional(self, name="vgg_encoder"):
+        """The extractor as one flat functional Keras model (VGG backbones): RGB in [0, 1] -> [features, in `layers`
+        order], with the preprocessing inside and the VGG layers up to the deepest one requested, for networks
+        that are saved (`.keras`) and exported whole."""
+        inputs = keras.Input((None, None, 3), name="image_unit")
+        x, outputs = CaffePreprocessing(name="caffe_preprocessing")(inputs), {}
+        for layer in self.base.layers[1:]:
+            x = outputs[layer.name] = layer(x)
+            if all(n in outputs for n in self.layers):
+                break
+        return keras.Model(inputs, [outputs[n] for n in self.layers], name=name)

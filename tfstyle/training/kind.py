@@ -108,6 +108,18 @@ class ModelKind(keras.Model):
     def dataset_inputs(cls, config, source, size, count, direction):
         raise TfstyleError(f"{source}: pass a folder of images for calibration.")
 
+    @classmethod
+    def export_plan(cls, config, direction=None):
+        """[(file stem, direction, TFLite modes or None for any)] of the networks `Run.export` writes: by default
+        the one for `direction`."""
+        return [("model", direction or next(iter(cls.directions(config))), None)]
+
+    @classmethod
+    def export_examples(cls, config, source, size, count, direction, generator):
+        """Up to `count` input examples of the network for `direction` (an array of images, or input name ->
+        array); `generator(direction)` gives the run's networks, for inputs computed by another one."""
+        return cls.calibration_images(config, source, size, count, direction)
+
     def build_optimizers(self):
         """Creates optimiser slots up front (under the caller's strategy scope; needed before a restore)."""
         for optimizer, variables in self.optimizer_variables():
