@@ -14,6 +14,7 @@ from tfstyle.errors import TfstyleError
 
 # name -> (module, one line of help)
 COMMANDS = {
+    "demo": ("tfstyle.cli.demo", "run everything once, offline, in minutes; open demo_out/index.html"),
     "datasets": ("tfstyle.cli.datasets", "list known dataset sources; `datasets info SOURCE` describes one"),
     "stylize": ("tfstyle.cli.stylize", "neural style transfer (Gatys et al. 2016) by optimisation"),
     "train": ("tfstyle.cli.train", "train a model kind into a run folder (resumes automatically)"),
