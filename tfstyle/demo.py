@@ -52,7 +52,7 @@ def run_demo(out="demo_out", quick=False, data=None, photo=None, style=None, wei
     steps = [_fast_style, _gatys, _pix2pix, _cyclegan, _export]
     report = {"title": "tfstyle demo", "budget": dataclasses.asdict(budget), "sections": [], "notes": []}
     photo_image = read_image(photo) if photo else synthetic.labels_pair("test", 3, 256)[1]
-    style_image = read_image(style) if style else _pattern(256)
+    style_image = read_image(style) if style else generated_painting(256)
     context = {"out": out, "budget": budget, "data": data, "photo": photo_image, "style": style_image,
                "weights": weights, "progress": progress, "report": report}  # fmt: skip
     for index, step in enumerate(steps, 1):
@@ -168,7 +168,7 @@ def _fit(image, height):
     return tf.cast(tf.round(tf.image.resize(image, [height, width], antialias=True)), tf.uint8).numpy()
 
 
-def _pattern(size):
+def generated_painting(size):
     """A generated 'painting': swirling bands of saturated colour."""
     y, x = np.mgrid[0:size, 0:size].astype(np.float32) / size
     angle = np.arctan2(y - 0.5, x - 0.5)
