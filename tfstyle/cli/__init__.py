@@ -21,6 +21,7 @@ COMMANDS = {
     "translate": ("tfstyle.cli.translate", "translate images with a trained run or .keras generator"),
     "evaluate": ("tfstyle.cli.evaluate", "score a trained run (L1/PSNR/SSIM or cycle/identity L1, FID/KID)"),
     "export": ("tfstyle.cli.export", "export a trained generator to SavedModel/TFLite and verify it"),
+    "serve-web": ("tfstyle.cli.serve_web", "serve an exported web page (export --web) on 127.0.0.1"),
 }
 
 

@@ -23,6 +23,9 @@ def add_parser(sub, help_line):
     parser.add_argument("--qat-steps", type=int, default=100, help="QAT fine-tuning steps (with --qat)")
     parser.add_argument("--threads", default="1", help="comma list of LiteRT thread counts to time, e.g. 1,2,4")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per thread count")
+    parser.add_argument("--web", action="store_true", help="also write OUT/web/: a page running the model in a browser")
+    parser.add_argument("--web-artifact", help="the .tflite the page runs (default: the int8 file, else fp32)")
+    parser.add_argument("--litertjs", help="node_modules/@litertjs to copy the LiteRT.js runtime from (default: found)")
     parser.set_defaults(run=run)
 
 
@@ -42,6 +45,11 @@ def run(args):
     with open(os.path.join(args.out, "report.md")) as handle:
         print(handle.read())
     print(f"{len(report['artifacts'])} artifacts verified in {args.out}")
+    if args.web:
+        from tfstyle.export.webpage import write_page
+
+        web = write_page(args.out, report, args.litertjs, args.web_artifact)
+        print(f"web page: {web} (serve it: tfstyle serve-web {web})")
     return 0
 
 

@@ -12,6 +12,9 @@ from tfstyle.data.io import atomic_path
 
 MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 FLOAT_SIGNATURE = "serve_float"
+# TFLite files are converted from this batch-1 signature: every tensor has a static shape, which LiteRT.js (the
+# browser runtime) requires and phone apps assume ([1, S, S, 3] buffers).
+TFLITE_SIGNATURE = "serve_tflite"
 
 
 def io_kinds(generator):
@@ -26,11 +29,11 @@ def io_kinds(generator):
     return inputs, (kind(output), tuple(output.shape))
 
 
-def input_specs(generator, size, image_dtype=tf.float32):
-    """TensorSpecs of a generator's inputs with images of size×size (in `image_dtype`)."""
+def input_specs(generator, size, image_dtype=tf.float32, batch=None):
+    """TensorSpecs of a generator's inputs with images of size×size (in `image_dtype`) and `batch` examples."""
     inputs, _ = io_kinds(generator)
-    return [tf.TensorSpec([None, size, size, 3], image_dtype, name=name) if kind == "image"
-            else tf.TensorSpec([None, shape[-1]], tf.float32, name=name) for name, kind, shape in inputs]  # fmt: skip
+    return [tf.TensorSpec([batch, size, size, 3], image_dtype, name=name) if kind == "image"
+            else tf.TensorSpec([batch, shape[-1]], tf.float32, name=name) for name, kind, shape in inputs]  # fmt: skip
 
 
 def write_savedmodel(generator, path, size):
@@ -38,7 +41,8 @@ def write_savedmodel(generator, path, size):
 
     - `serving_default`: uint8 RGB images [N, size, size, 3] (vector inputs float32) -> uint8 RGB image (or the
       float32 vector a style network returns), all pre/post-processing inside;
-    - `serve_float`: float32 [-1, 1] images (and vectors) -> float32.
+    - `serve_float`: float32 [-1, 1] images (and vectors) -> float32;
+    - `serve_tflite`: the same with a batch of 1, what `convert_tflite` converts.
     """
     inputs, (output_kind, _) = io_kinds(generator)
 
@@ -57,6 +61,7 @@ def write_savedmodel(generator, path, size):
     archive.track(generator)
     archive.add_endpoint("serving_default", uint8_fn, input_specs(generator, size, tf.uint8))
     archive.add_endpoint(FLOAT_SIGNATURE, run, input_specs(generator, size))
+    archive.add_endpoint(TFLITE_SIGNATURE, run, input_specs(generator, size, batch=1))
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".tmp-savedmodel-", dir=parent)
@@ -81,7 +86,7 @@ def replace_dir(source, target):
 
 
 def convert_tflite(savedmodel, mode, calibration=None, io="float32"):
-    """Converts the SavedModel's float signature to TFLite bytes in `mode`.
+    """Converts the SavedModel's batch-1 float signature to TFLite bytes in `mode`.
 
     Args:
         savedmodel: folder written by `write_savedmodel`.
@@ -94,7 +99,7 @@ def convert_tflite(savedmodel, mode, calibration=None, io="float32"):
     """
     if mode not in MODES:
         raise ValueError(f'Unknown quantisation. Received: "{mode}"; expected one of {", ".join(MODES)}.')
-    converter = tf.lite.TFLiteConverter.from_saved_model(savedmodel, signature_keys=[FLOAT_SIGNATURE])
+    converter = tf.lite.TFLiteConverter.from_saved_model(savedmodel, signature_keys=[TFLITE_SIGNATURE])
     if mode != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "fp16":
