@@ -25,7 +25,7 @@ _LAZY = {
     "Pix2Pix": "tfstyle.translate.pix2pix", "CycleGAN": "tfstyle.translate.cyclegan",
     "FastStyle": "tfstyle.style.faststyle", "AdaIN": "tfstyle.style.adain",
 }  # fmt: skip
-_SUBPACKAGES = ("data", "export", "metrics", "models", "style", "training", "translate")
+_SUBPACKAGES = ("data", "export", "metrics", "models", "pretrained", "style", "training", "translate")
 
 __all__ = ["AdaIN", "CycleGAN", "DatasetError", "ExportError", "FastStyle", "ImageError", "KINDS", "Pix2Pix", "Run", "TfstyleError",
            "WeightsError", "train", *_SUBPACKAGES]  # fmt: skip

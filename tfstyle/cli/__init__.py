@@ -16,7 +16,7 @@ from tfstyle.errors import TfstyleError
 COMMANDS = {
     "demo": ("tfstyle.cli.demo", "run everything once, offline, in minutes; open demo_out/index.html"),
     "datasets": ("tfstyle.cli.datasets", "list known dataset sources; `datasets info SOURCE` describes one"),
-    "stylize": ("tfstyle.cli.stylize", "neural style transfer (Gatys et al. 2016) by optimisation"),
+    "stylize": ("tfstyle.cli.stylize", "style a photo: by optimisation (Gatys et al.) or a fast-style / AdaIN model"),
     "train": ("tfstyle.cli.train", "train a model kind into a run folder (resumes automatically)"),
     "translate": ("tfstyle.cli.translate", "translate images with a trained run or .keras generator"),
     "evaluate": ("tfstyle.cli.evaluate", "score a trained run (L1/PSNR/SSIM or cycle/identity L1, FID/KID)"),
@@ -29,8 +29,8 @@ def build_parser(command=None):
     """The argument parser; only `command`'s own flags are built (the others show their help line)."""
     parser = argparse.ArgumentParser(
         prog="tfstyle",
-        description="Neural style transfer and image-to-image translation (Gatys, Pix2Pix, CycleGAN) "
-        "with Keras 3, exported to TFLite.",
+        description="Neural style transfer (Gatys, fast style, AdaIN) and image-to-image translation (Pix2Pix, "
+        "CycleGAN) with Keras 3, exported to verified TFLite files.",
     )
     parser.add_argument("--version", action="version", version=f"tfstyle {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
