@@ -4,6 +4,35 @@ import statistics
 import time
 
 TORCH = "PyTorch 2.13 (eager)"
+TORCH_BF16 = "PyTorch 2.13 (eager, autocast bfloat16)"
+
+
+def cpu_report():
+    """Prints the CPU, its bfloat16 flags and what `precision="auto"` picks here (with the reason)."""
+    import platform
+
+    from tfstyle.training.distribute import BF16_CPU_FLAGS, cpu_flags, resolve_precision
+
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+                 platform.processor())  # fmt: skip
+    flags = cpu_flags()
+    simd = sorted(f for f in flags if f.startswith(("avx512", "amx", "avx2", "fma")))
+    policy, reason = resolve_precision("auto")
+    print(f"CPU: {model}; flags: {' '.join(simd)}; bf16 native flags present: "
+          f"{sorted(set(BF16_CPU_FLAGS) & flags) or 'none'}; precision auto -> {policy} ({reason})")
+    if policy == "float32":
+        print("bfloat16 is emulated on this CPU: bf16 rows below measure the emulation, not a native speed-up")
+
+
+def torch_bf16(run):
+    """`run` under torch.autocast("cpu", bfloat16): PyTorch's mixed precision, the counterpart of mixed_bfloat16."""
+    import torch
+
+    def autocast_run():
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return run()
+
+    return autocast_run
 
 
 def time_steps(run, steps, warmup=1):
@@ -24,7 +53,7 @@ def compare(runners, steps, rounds, step_flops):
     for _ in range(rounds):
         for name, run in runners.items():
             results[name].append(time_steps(run, steps))
-    torch_time = min(results[TORCH])
+    torch_time = min(results[TORCH]) if TORCH in results else min(min(t) for t in results.values())
     print("| implementation | s/step (median per round) | best s/step | vs PyTorch | GFLOP/s |\n|---|---|---|---|---|")
     for name, times in results.items():
         best = min(times)

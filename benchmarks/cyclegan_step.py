@@ -113,16 +113,26 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--bf16", action="store_true", help="also time mixed_bfloat16 and PyTorch's bf16 autocast")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--skip-xla", action="store_true")
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, compare
+    from _timing import TORCH, TORCH_BF16, compare, cpu_report, torch_bf16
+
+    cpu_report()
 
     runners = {"tfstyle tf.function": tf_runner(False, args.size)}
     if not args.skip_xla:
         runners["tfstyle XLA"] = tf_runner(True, args.size)
     runners[TORCH] = (torch_runner(args.size), None)
+    if args.bf16:
+        from tfstyle.training import set_precision
+
+        previous = set_precision("mixed_bfloat16")
+        runners["tfstyle mixed_bfloat16"] = tf_runner(False, args.size)
+        set_precision(previous)
+        runners[TORCH_BF16] = (torch_bf16(torch_runner(args.size)), None)
     model = runners["tfstyle tf.function"][1]
     g_flops = conv_flops(model.generator_ab, (args.size, args.size, 3))
     d_flops = conv_flops(model.discriminator_a, (args.size, args.size, 3))

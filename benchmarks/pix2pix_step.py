@@ -99,12 +99,22 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--bf16", action="store_true", help="also time mixed_bfloat16 and PyTorch's bf16 autocast")
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, compare
+    from _timing import TORCH, TORCH_BF16, compare, cpu_report, torch_bf16
+
+    cpu_report()
 
     runners = {"tfstyle tf.function": tf_runner(False, "sequential"), "tfstyle XLA": tf_runner(True, "sequential"),
                TORCH: (torch_runner(), None)}  # fmt: skip
+    if args.bf16:
+        from tfstyle.training import set_precision
+
+        previous = set_precision("mixed_bfloat16")
+        runners["tfstyle mixed_bfloat16"] = tf_runner(False, "sequential")
+        set_precision(previous)
+        runners[TORCH_BF16] = (torch_bf16(torch_runner()), None)
     model = runners["tfstyle tf.function"][1]
     g_flops = conv_flops(model.generator, (256, 256, 3))
     d_flops = conv_flops(model.discriminator, (256, 256, 6))

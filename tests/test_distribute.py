@@ -151,3 +151,53 @@ def test_auto_precision_on_gpus_and_explicit_choices():
     assert resolve_precision("auto", flags=set(), gpu_capabilities=[(8, 0), (9, 0)])[0] == "mixed_bfloat16"
     assert resolve_precision("auto", flags={"avx512_bf16"}, gpu_capabilities=[(7, 5)])[0] == "float32"  # T4: no bf16
     assert resolve_precision("mixed_float16", flags={"avx512_bf16"}) == ("mixed_float16", "chosen")
+
+
+def test_bfloat16_steps_keep_state_and_statistics_in_float32():
+    import keras
+
+    from tfstyle.data import load_paired, load_unpaired
+    from tfstyle.training import set_precision
+    from tfstyle.translate import CycleGAN, Pix2Pix
+
+    previous = set_precision("mixed_bfloat16")
+    try:
+        pix2pix = Pix2Pix(image_size=32, ngf=4, ndf=4, norm="instance")
+        pix2pix.compile()
+        cyclegan = CycleGAN(image_size=32, n_blocks=1, ngf=4, ndf=4, pool_size=2)
+        cyclegan.compile()
+        data = {pix2pix: load_paired("synthetic/labels", image_size=32, batch_size=2, count=2),
+                cyclegan: load_unpaired("synthetic/stripes", image_size=32, batch_size=2, count=2)}  # fmt: skip
+        for model, ds in data.items():
+            logs = model.train_step(next(iter(ds)))
+            assert all(v.dtype == tf.float32 and np.isfinite(float(v)) for v in logs.values())  # losses in float32
+            assert model.generators()[next(iter(model.generators()))].get_layer(index=2).compute_dtype == "bfloat16"
+            variables = [v for _, vs in model.optimizer_variables() for v in vs]
+            variables += [v for opt, _ in model.optimizer_variables() for v in opt.variables]
+            assert {v.dtype for v in variables} <= {"float32", "int64"}  # weights and Adam's moments
+        assert cyclegan.pool_a.images.dtype == "float32"  # the image pool stores float32 images
+        # instance-norm statistics: float32 inside, so a bf16 input is normalised as exactly as bf16 can hold it
+        from tfstyle.models import InstanceNormalization
+
+        x = tf.cast(tf.random.stateless_normal((1, 16, 16, 4), seed=[1, 2]) * 3 + 5, tf.bfloat16)
+        y = InstanceNormalization(dtype="mixed_bfloat16")(x, training=True)
+        reference = InstanceNormalization(dtype="float32")(tf.cast(x, tf.float32), training=True)
+        assert y.dtype == tf.bfloat16
+        np.testing.assert_allclose(tf.cast(y, tf.float32), reference, atol=2e-2)  # bf16 output rounding only
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    finally:
+        set_precision(previous)
+
+
+def test_resume_across_precisions_is_handled_or_refused(tmp_path):
+    import tfstyle
+    from tfstyle.errors import TfstyleError
+
+    run = tmp_path / "run"
+    settings = dict(dataset="synthetic/labels", image_size=32, ngf=4, ndf=4, batch_size=2, count=2, epochs=1,
+                    epochs_decay=0, precision="float32")  # fmt: skip
+    tfstyle.train("pix2pix", run, verbose=0, **settings)
+    with pytest.raises(TfstyleError, match="resuming under mixed_float16 is not possible"):
+        tfstyle.train("pix2pix", run, verbose=0, precision="mixed_float16", epochs=2)
+    model = tfstyle.train("pix2pix", run, verbose=0, precision="mixed_bfloat16", epochs=2)  # same float32 state
+    assert model.iterations_done() == 2 and model.generator.get_layer("unet_down1").compute_dtype == "bfloat16"

@@ -167,10 +167,6 @@ class FastStyle(ModelKind):
                            data_dir=s.data_dir, count=s.count)  # fmt: skip
 
     @classmethod
-    def sample_batch(cls, settings, count=4):
-        return next(iter(cls.training_data(settings, "train", count, shuffle=False, cache=False)))
-
-    @classmethod
     def directions(cls, config):
         return {"stylize": "stylizer"}
 

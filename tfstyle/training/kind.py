@@ -51,7 +51,8 @@ class ModelKind(keras.Model):
         """The fixed batch sample grids show: the first `count` training examples, unaugmented. A pipeline of its
         own, so the training pipeline's first iteration (and its shuffle order) stays the training's."""
         options = dict(jitter=False, flip=False, shuffle=False, cache=False)
-        return next(iter(cls.training_data(settings, "train", count, **options)))
+        examples = cls.training_data(settings, "train", 1, **options).unbatch().take(count)
+        return next(iter(examples.batch(count)))  # up to `count`: a tiny dataset gives what it has
 
     @classmethod
     def score(cls, generators, config, dataset, split, batch_size, max_images, inception):
