@@ -67,7 +67,11 @@ def test_presets_set_exactly_the_documented_values():
     assert paper.content_weight / paper.style_weight == pytest.approx(1e-3)
     keras_io = settings_for("keras-io")
     assert (keras_io.content_weight, keras_io.style_weight, keras_io.tv_weight) == (2.5e-8, 1e-6, 1e-6)
-    assert set(PRESETS) == {"gatys2016", "tf-tutorial", "keras-io", "pytorch-tutorial"}
+    quality = settings_for("quality")
+    assert (quality.loss_form, quality.optimizer, quality.init, quality.multiscale) == ("scaled", "adam", "content", True)
+    assert quality.scale_step == pytest.approx(2**0.5) and quality.average_decay == 0.99
+    assert np.allclose(np.array(quality.style_layer_weights) * 341, (256, 64, 16, 4, 1))
+    assert set(PRESETS) == {"quality", "gatys2016", "tf-tutorial", "keras-io", "pytorch-tutorial"}
     assert settings_for("tf-tutorial", steps=7).steps == 7
     with pytest.raises(ValueError, match='preset="gatsby"'):
         settings_for("gatsby")

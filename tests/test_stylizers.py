@@ -123,7 +123,7 @@ def test_adain_fit_lowers_the_loss(paintings, adain_model):
                        load_size=48, count=8, batch_size=4)  # fmt: skip
     data = AdaIN.training_data(s, "train", 4)
     first = adain_model.evaluate(data, verbose=0, return_dict=True)["loss"]
-    adain_model.fit(data.repeat(10), epochs=1, verbose=0)
+    adain_model.fit(data.repeat(30), epochs=1, verbose=0)
     assert adain_model.evaluate(data, verbose=0, return_dict=True)["loss"] < 0.5 * first
 
 

@@ -173,10 +173,13 @@ def test_fused_passes_keep_the_maths_of_separate_passes():
     largest = 0.0
     for name in before:
         grads = [[w0 - w1 for w0, w1 in zip(before[name], m.networks()[name].get_weights())] for m in models]
+        scale = max(float(np.abs(g).max()) for g in grads[1])
         for fused, separate in zip(*grads):
-            # float32 sums in another order (one batch of 2 vs two of 1): agreement to 1e-5 of the largest entry
-            np.testing.assert_allclose(fused, separate, rtol=1e-4, atol=1e-5 * max(1.0, np.abs(separate).max()))
-            largest = max(largest, float(np.abs(separate).max()))
+            # float32 sums in another order (one batch of 2 vs two of 1). Biases right before an instance norm have
+            # a gradient of zero in exact arithmetic, so theirs is pure rounding (seen: 1e-5 against 1.4e-4 on
+            # AVX-512): the tolerance is a thousandth of the network's largest gradient entry, not of the array's.
+            np.testing.assert_allclose(fused, separate, rtol=1e-4, atol=1e-3 * scale)
+        largest = max(largest, scale)
     assert largest > 1e-3  # the step did move the weights
 
 

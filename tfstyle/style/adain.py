@@ -7,7 +7,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfstyle import _compat
 from tfstyle.data.images import image_examples, load_images
 from tfstyle.errors import TfstyleError
 from tfstyle.models.adain import (
@@ -18,7 +17,7 @@ from tfstyle.style import color
 from tfstyle.style.distances import StyleJudge
 from tfstyle.style.features import FeatureExtractor
 from tfstyle.training.callbacks import image_grid
-from tfstyle.training.kind import ModelKind
+from tfstyle.style.stylizer import FeedForwardStylizer
 from tfstyle.training.settings import TrainSettings, setting
 
 LAYERS = ("block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1")  # relu1_1 ... relu4_1
@@ -46,7 +45,7 @@ class AdaINSettings(TrainSettings):
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
-class AdaIN(ModelKind):
+class AdaIN(FeedForwardStylizer):
     """Arbitrary style transfer: a frozen VGG encoder to relu4_1, AdaIN, and a trained decoder.
 
     Reference: Huang & Belongie, "Arbitrary Style Transfer in Real-time with Adaptive Instance Normalization",
@@ -70,7 +69,7 @@ class AdaIN(ModelKind):
         super().__init__(**kwargs)
         self.config = {"backbone": backbone, "vgg_weights": vgg_weights}
         self.encoder = FeatureExtractor(LAYERS, backbone, vgg_weights, "max", "vgg_weights").functional()
-        self.decoder = adain_decoder()
+        self.decoder = self.trained = adain_decoder()
         self.style_network, self.transfer_network, self.transfer = self._inference_networks()
 
     def _inference_networks(self):
@@ -96,14 +95,8 @@ class AdaIN(ModelKind):
 
     def compile(self, content_weight=1.0, style_weight=10.0, optimizer=None, learning_rate=1e-4, **kwargs):
         """Configures training (defaults: the reference's; `learning_rate` may be a schedule)."""
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), **kwargs)
         self.loss_weights_ = {"content": float(content_weight), "style": float(style_weight)}
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "content", "style")}
-        self.build_optimizers()
-
-    @property
-    def metrics(self):
-        return list(getattr(self, "trackers", {}).values())
+        self.configure_training(optimizer, learning_rate, ("content", "style"), **kwargs)
 
     def call(self, inputs, training=False):
         return self.transfer(inputs, training=training)
@@ -111,30 +104,17 @@ class AdaIN(ModelKind):
     def _unit_features(self, images_unit):
         return [tf.cast(f, tf.float32) for f in self.encoder(images_unit)]
 
-    def _loss_terms(self, content, style, decoder_training):
+    def _loss_terms(self, data, training):
+        content, style = data
         content_relu4_1 = self._unit_features((content + 1.0) / 2.0)[-1]
         style_feats = self._unit_features((style + 1.0) / 2.0)
         target = adain(content_relu4_1, style_vector(style_feats[-1]))
-        decoded = self.decoder(target, training=decoder_training)
+        decoded = self.decoder(target, training=training)
         out_feats = self._unit_features(decoded)
         content_loss = tf.reduce_mean(tf.square(out_feats[-1] - target))
         style_loss = tf.add_n([_statistics_loss(o, s) for o, s in zip(out_feats, style_feats)])
         loss = self.loss_weights_["content"] * content_loss + self.loss_weights_["style"] * style_loss
         return {"loss": loss, "content": content_loss, "style": style_loss}
-
-    def train_step(self, data):
-        content, style = data
-        with tf.GradientTape() as tape:
-            terms = self._loss_terms(content, style, True)
-        self.apply_loss(tape, terms["loss"], self.optimizer, self.decoder.trainable_variables)
-        for name, value in terms.items():
-            self.trackers[name].update_state(value)
-        return _compat.step_logs(self.trackers)
-
-    def test_step(self, data):
-        for name, value in self._loss_terms(*data, False).items():
-            self.trackers[name].update_state(value)
-        return _compat.step_logs(self.trackers)
 
     def networks(self):
         return {"decoder": self.decoder}
@@ -142,15 +122,9 @@ class AdaIN(ModelKind):
     def generators(self):
         return {"adain": self.transfer, "style_network": self.style_network, "transfer_network": self.transfer_network}
 
-    def optimizer_variables(self):
-        return [(self.optimizer, self.decoder.trainable_variables)]
-
     def sample_rows(self, batch):
         content, style = batch
         return image_grid([content, style, self.transfer([content, style], training=False)])
-
-    def get_config(self):
-        return {**super().get_config(), **self.config}
 
     # ---- the run-level declaration (tfstyle.train / tfstyle.Run) ----
     @classmethod

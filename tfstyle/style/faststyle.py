@@ -7,7 +7,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfstyle import _compat
 from tfstyle.data import read_image
 from tfstyle.data.images import image_examples, load_images
 from tfstyle.errors import TfstyleError
@@ -15,7 +14,7 @@ from tfstyle.models.transformer import transformer_network
 from tfstyle.style.distances import StyleJudge
 from tfstyle.style.features import FeatureExtractor
 from tfstyle.training.callbacks import image_grid
-from tfstyle.training.kind import ModelKind
+from tfstyle.style.stylizer import FeedForwardStylizer
 from tfstyle.training.settings import TrainSettings, setting
 
 CONTENT_LAYER = "block2_conv2"  # relu2_2
@@ -50,7 +49,7 @@ class FastStyleSettings(TrainSettings):
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
-class FastStyle(ModelKind):
+class FastStyle(FeedForwardStylizer):
     """A feed-forward stylizer trained with perceptual losses on a frozen VGG-16.
 
     Reference: Johnson, Alahi & Fei-Fei, "Perceptual Losses for Real-Time Style Transfer and Super-Resolution",
@@ -78,8 +77,10 @@ class FastStyle(ModelKind):
     def __init__(self, alpha=1.0, vgg_weights="imagenet", **kwargs):
         super().__init__(**kwargs)
         self.config = {"alpha": alpha, "vgg_weights": vgg_weights}
-        self.stylizer = transformer_network(alpha)
+        self.stylizer = self.trained = transformer_network(alpha)
         self.loss_network = FeatureExtractor([CONTENT_LAYER, *STYLE_LAYERS], "vgg16", vgg_weights, "max", "vgg_weights")
+        # the photos' targets are content features only: stopping VGG at relu2_2 for them saves a sixth of a step
+        self.content_network = self.loss_network.subset([CONTENT_LAYER])
 
     def compile(self, style_image=None, content_weight=1e5, style_weight=1e10, tv_weight=0.0, optimizer=None,
                 learning_rate=1e-3, **kwargs):  # fmt: skip
@@ -90,22 +91,16 @@ class FastStyle(ModelKind):
             content_weight: weight of the content loss. Defaults to 1e5.
             style_weight: weight of the style loss. Defaults to 1e10.
             tv_weight: weight of total variation on the output pixels (0-255). Defaults to 0.
-            optimizer: Defaults to Adam(`learning_rate`).
+            optimizer: Defaults to Adam(`learning_rate`), the paper's form (`tfstyle.training.optimizers`).
             learning_rate: Defaults to 1e-3.
             **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile=True`).
         """
         if style_image is None:
             raise ValueError("FastStyle.compile needs style_image (a uint8 painting).")
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), **kwargs)
         self.weights_ = {"content": float(content_weight), "style": float(style_weight), "tv": float(tv_weight)}
         style = tf.constant(np.asarray(style_image, np.float32)[None] / 127.5 - 1.0)
         self.style_grams = [_gram(f) for f in self._features(style)[1:]]
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in ("loss", "content", "style", "tv")}
-        self.build_optimizers()
-
-    @property
-    def metrics(self):
-        return list(getattr(self, "trackers", {}).values())
+        self.configure_training(optimizer, learning_rate, ("content", "style", "tv"), **kwargs)
 
     def call(self, inputs, training=False):
         return self.stylizer(inputs, training=training)
@@ -115,10 +110,16 @@ class FastStyle(ModelKind):
         feats = self.loss_network((tf.cast(images, tf.float32) + 1.0) / 2.0)
         return [tf.cast(feats[name], tf.float32) * FEATURE_SCALE for name in (CONTENT_LAYER, *STYLE_LAYERS)]
 
-    def _loss_terms(self, images, styled):
-        target = [tf.stop_gradient(f) for f in self._features(images)]
+    def _content_features(self, images):
+        """The content layer alone (VGG stops there), on the same scale as `_features(images)[0]`."""
+        feats = self.content_network((tf.cast(images, tf.float32) + 1.0) / 2.0)
+        return tf.cast(feats[CONTENT_LAYER], tf.float32) * FEATURE_SCALE
+
+    def _loss_terms(self, images, training):
+        styled = self.stylizer(images, training=training)
+        target = tf.stop_gradient(self._content_features(images))
         out = self._features(styled)
-        content = self.weights_["content"] * tf.reduce_mean(tf.square(out[0] - target[0]))
+        content = self.weights_["content"] * tf.reduce_mean(tf.square(out[0] - target))
         style = self.weights_["style"] * tf.add_n([tf.reduce_mean(tf.square(_gram(f) - g))
                                                    for f, g in zip(out[1:], self.style_grams)])  # fmt: skip
         tv = tf.constant(0.0)
@@ -126,30 +127,11 @@ class FastStyle(ModelKind):
             tv = self.weights_["tv"] * tf.reduce_mean(tf.image.total_variation((tf.cast(styled, tf.float32) + 1) * 127.5))
         return {"loss": content + style + tv, "content": content, "style": style, "tv": tv}
 
-    def train_step(self, images):
-        with tf.GradientTape() as tape:
-            losses = self._loss_terms(images, self.stylizer(images, training=True))
-        self.apply_loss(tape, losses["loss"], self.optimizer, self.stylizer.trainable_variables)
-        for name, value in losses.items():
-            self.trackers[name].update_state(value)
-        return _compat.step_logs(self.trackers)
-
-    def test_step(self, images):
-        for name, value in self._loss_terms(images, self.stylizer(images, training=False)).items():
-            self.trackers[name].update_state(value)
-        return _compat.step_logs(self.trackers)
-
     def generators(self):
         return {"stylizer": self.stylizer}
 
-    def optimizer_variables(self):
-        return [(self.optimizer, self.stylizer.trainable_variables)]
-
     def sample_rows(self, batch):
         return image_grid([batch, self.stylizer(batch, training=False)])
-
-    def get_config(self):
-        return {**super().get_config(), **self.config}
 
     # ---- the run-level declaration (tfstyle.train / tfstyle.Run) ----
     @classmethod

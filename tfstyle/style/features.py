@@ -101,6 +101,14 @@ class FeatureExtractor:
     def __call__(self, image_unit):
         return self.model(self.preprocess(image_unit * 255.0))
 
+    def subset(self, layers):
+        """An extractor of fewer layers over the same VGG (shared weights), which stops at the deepest of them:
+        cheaper when only shallow features are needed (FastStyle's content targets stop at relu2_2)."""
+        subset = object.__new__(FeatureExtractor)
+        subset.layers, subset.base, subset.preprocess = list(dict.fromkeys(layers)), self.base, self.preprocess
+        subset.model = keras.Model(self.base.input, {name: self.base.get_layer(name).output for name in subset.layers})
+        return subset
+
     def functional(self, name="vgg_encoder"):
         """The extractor as one flat functional Keras model (VGG backbones): RGB in [0, 1] -> [features, in `layers`
         order], with the preprocessing inside and the VGG layers up to the deepest one requested, for networks

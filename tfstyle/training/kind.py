@@ -23,6 +23,7 @@ import tensorflow as tf
 from tfstyle.data import folder_images
 from tfstyle.errors import TfstyleError
 from tfstyle.models.inference import translate_images
+from tfstyle.training.optimizers import Adam
 from tfstyle.training.settings import TrainSettings
 
 
@@ -154,8 +155,9 @@ class ModelKind(keras.Model):
 
 
 def paper_adam(learning_rate, beta_1=0.5):
-    """Adam with the papers' β1 (0.5 for the GANs), wrapped for loss scaling under the mixed_float16 policy."""
-    optimizer = keras.optimizers.Adam(learning_rate, beta_1=beta_1)
+    """The papers' Adam (Kingma & Ba's update, ε 1e-8, as the reference code; see `tfstyle.training.optimizers`)
+    with their β1 (0.5 for the GANs), wrapped for loss scaling under the mixed_float16 policy."""
+    optimizer = Adam(learning_rate, beta_1=beta_1)
     if keras.config.dtype_policy().name == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

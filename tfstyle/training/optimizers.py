@@ -1,0 +1,35 @@
+"""Adam exactly as Kingma & Ba's Algorithm 1, which the papers' reference code runs (PyTorch's `torch.optim.Adam`).
+
+Keras's `Adam` adds ε to √v before the bias correction (the "ε̂" variant of the paper's §2): its effective ε is
+ε / √(1 − β2ᵗ), 32× larger on the first step (3.2e-6 for ε = 1e-7) and still 3× larger after 100 steps, and its
+default ε (1e-7) is 10× PyTorch's (1e-8) for good. Parameters whose gradients are that small (common in GANs)
+move less than in the references. `benchmarks/parity_one_step.py` compares CycleGAN steps from identical weights
+and inputs with either optimiser against a PyTorch reference.
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
+class Adam(keras.optimizers.Adam):
+    """`keras.optimizers.Adam` with the paper's update: θ ← θ − lr · m̂ / (√v̂ + ε), m̂ = m / (1 − β1ᵗ),
+    v̂ = v / (1 − β2ᵗ). Defaults as PyTorch's: β = (0.9, 0.999), ε = 1e-8 (amsgrad is not supported)."""
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8, name="adam", **kwargs):
+        if kwargs.get("amsgrad"):
+            raise ValueError("tfstyle.training.Adam implements the paper's Adam only (amsgrad=False).")
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr = ops.cast(learning_rate, variable.dtype)
+        gradient = ops.cast(gradient, variable.dtype)
+        step = ops.cast(self.iterations + 1, variable.dtype)
+        correction_1 = 1 - ops.power(ops.cast(self.beta_1, variable.dtype), step)
+        correction_2 = 1 - ops.power(ops.cast(self.beta_2, variable.dtype), step)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
+        denominator = ops.add(ops.sqrt(ops.divide(v, correction_2)), self.epsilon)
+        self.assign_sub(variable, ops.divide(ops.multiply(m, lr / correction_1), denominator))
