@@ -112,9 +112,9 @@ class CycleGAN:
             real_out, fake_out = d(real), d(fake.detach())
             loss = 0.5 * (mse(real_out, torch.ones_like(real_out)) + mse(fake_out, torch.zeros_like(fake_out)))
             loss.backward()
-            d_loss += float(loss)
+            d_loss += loss.item()
         self.d_opt.step()
-        return {"g_loss": float(g_loss), "g_gan": float(gan), "cycle": float(cycle), "identity": float(identity),
+        return {"g_loss": g_loss.item(), "g_gan": gan.item(), "cycle": cycle.item(), "identity": identity.item(),
                 "d_loss": d_loss}  # fmt: skip
 
 

@@ -1,6 +1,8 @@
 """The exported model in a real headless Chromium (Debian's, driven by Playwright): the page loads LiteRT.js from
 the export folder, runs a picked image, and its canvas matches Python LiteRT's output for the same file."""
 
+import json
+import pathlib
 import re
 import shutil
 import threading
@@ -73,25 +75,30 @@ def _canvas_pixels(page, size):
     return np.asarray(values, np.uint8).reshape(size, size, 4)[..., :3]
 
 
-@pytest.mark.parametrize("artifact", ["model_int8.tflite", "model_fp32.tflite"])
-def test_page_output_matches_python_litert(tmp_path, exported, browser, artifact):
-    folder, report, generator = exported
-    web = write_page(folder, report, artifact=artifact)
-    image_path = save_image(tmp_path / "test.png", np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), np.uint8))
+def _run_page(browser, web, image_path, size, screenshot):
+    """Opens the page, feeds one image, waits for the result; returns (canvas pixels, model card text, problems)."""
     httpd, url = _serve(web)
     try:
         page, problems = _open(browser, url)
         assert page.evaluate("window.tfstyle.error") is None and "Ready" in page.inner_text("#status")
         card = page.inner_text("#card")
-        mode = artifact.split("_")[1].split(".")[0]
-        assert artifact in card and mode in card and f"{SIZE}×{SIZE}" in card
         page.set_input_files("#image", str(image_path))
-        page.wait_for_function("window.tfstyle.runs >= 1 || window.tfstyle.error", timeout=60_000)
+        page.wait_for_function("window.tfstyle.runs >= 1 || window.tfstyle.error", timeout=120_000)
         assert page.evaluate("window.tfstyle.error") is None
-        page.screenshot(path=str(tmp_path / "page.png"))
-        in_browser = _canvas_pixels(page, SIZE)
+        page.screenshot(path=str(screenshot))
+        return _canvas_pixels(page, size), card, problems
     finally:
         httpd.shutdown()
+
+
+@pytest.mark.parametrize("artifact", ["model_int8.tflite", "model_fp32.tflite"])
+def test_page_output_matches_python_litert(tmp_path, exported, browser, artifact):
+    folder, report, generator = exported
+    web = write_page(folder, report, artifact=artifact)
+    image_path = save_image(tmp_path / "test.png", np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), np.uint8))
+    in_browser, card, problems = _run_page(browser, web, image_path, SIZE, tmp_path / "page.png")
+    mode = artifact.split("_")[1].split(".")[0]
+    assert artifact in card and mode in card and f"{SIZE}×{SIZE}" in card
     assert problems == [], "\n".join(problems)
     pixels = read_image(image_path)
     python = run(interpreter(web / artifact), pixels.astype(np.float32) / 127.5 - 1.0)
@@ -100,6 +107,25 @@ def test_page_output_matches_python_litert(tmp_path, exported, browser, artifact
     print(f"{artifact}: browser vs Python LiteRT {across_runtimes:.1f} dB, browser vs Keras {against_keras:.1f} dB")
     assert across_runtimes >= DEFAULT_MIN_PSNR[mode] and against_keras >= DEFAULT_MIN_PSNR[mode]
     assert (tmp_path / "page.png").stat().st_size > 1000
+
+
+def test_shipped_model_runs_in_the_page(tmp_path, browser):
+    """The shipped fast-style model's int8 file, as an app developer gets it, in the browser at 256 px."""
+    from tfstyle import pretrained
+    from tfstyle.data import synthetic
+
+    folder = tmp_path / "starry_night"
+    shutil.copytree(pathlib.Path(pretrained.path("starry_night")) / "export", folder)
+    report = json.loads((folder / "report.json").read_text())
+    web = write_page(folder, report, artifact="model_int8.tflite")
+    size = report["size"]
+    image_path = save_image(tmp_path / "facade.png", synthetic.labels_pair("test", 0, size)[1])
+    in_browser, card, problems = _run_page(browser, web, image_path, size, tmp_path / "page.png")
+    assert problems == [], "\n".join(problems)
+    python = run(interpreter(web / "model_int8.tflite"), read_image(image_path).astype(np.float32) / 127.5 - 1.0)
+    print(f"shipped int8: browser vs Python LiteRT {psnr(python, in_browser):.1f} dB")
+    assert psnr(python, in_browser) >= DEFAULT_MIN_PSNR["int8"]
+    assert in_browser.std() > 10  # a picture, not a blank canvas
 
 
 def test_a_file_that_is_not_an_image_gives_the_page_message(tmp_path, exported, browser):

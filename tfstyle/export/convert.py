@@ -15,6 +15,8 @@ FLOAT_SIGNATURE = "serve_float"
 # TFLite files are converted from this batch-1 signature: every tensor has a static shape, which LiteRT.js (the
 # browser runtime) requires and phone apps assume ([1, S, S, 3] buffers).
 TFLITE_SIGNATURE = "serve_tflite"
+# The same without the output clip, for int16x8, whose quantiser has no kernel for the clip (RELU_N1_TO_1).
+TFLITE_UNCLIPPED_SIGNATURE = "serve_tflite_unclipped"
 
 
 def io_kinds(generator):
@@ -42,7 +44,8 @@ def write_savedmodel(generator, path, size):
     - `serving_default`: uint8 RGB images [N, size, size, 3] (vector inputs float32) -> uint8 RGB image (or the
       float32 vector a style network returns), all pre/post-processing inside;
     - `serve_float`: float32 [-1, 1] images (and vectors) -> float32;
-    - `serve_tflite`: the same with a batch of 1, what `convert_tflite` converts.
+    - `serve_tflite`: the same with a batch of 1 and image outputs clipped to [-1, 1], what `convert_tflite`
+      converts (`serve_tflite_unclipped`, without the clip, for int16x8).
     """
     inputs, (output_kind, _) = io_kinds(generator)
 
@@ -57,11 +60,18 @@ def write_savedmodel(generator, path, size):
             return outputs
         return tf.cast(tf.round(tf.clip_by_value((outputs + 1.0) * 127.5, 0.0, 255.0)), tf.uint8)
 
+    def tflite_fn(*tensors):
+        # Only [-1, 1] is a pixel: clipping here lets int8 quantise the output over that range (a step of one
+        # pixel level) rather than over what an unbounded network (fast style) reaches in calibration.
+        outputs = run(*tensors)
+        return outputs if output_kind == "vector" else tf.clip_by_value(outputs, -1.0, 1.0)
+
     archive = keras.export.ExportArchive()
     archive.track(generator)
     archive.add_endpoint("serving_default", uint8_fn, input_specs(generator, size, tf.uint8))
     archive.add_endpoint(FLOAT_SIGNATURE, run, input_specs(generator, size))
-    archive.add_endpoint(TFLITE_SIGNATURE, run, input_specs(generator, size, batch=1))
+    archive.add_endpoint(TFLITE_SIGNATURE, tflite_fn, input_specs(generator, size, batch=1))
+    archive.add_endpoint(TFLITE_UNCLIPPED_SIGNATURE, run, input_specs(generator, size, batch=1))
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".tmp-savedmodel-", dir=parent)
@@ -99,7 +109,8 @@ def convert_tflite(savedmodel, mode, calibration=None, io="float32"):
     """
     if mode not in MODES:
         raise ValueError(f'Unknown quantisation. Received: "{mode}"; expected one of {", ".join(MODES)}.')
-    converter = tf.lite.TFLiteConverter.from_saved_model(savedmodel, signature_keys=[TFLITE_SIGNATURE])
+    signature = TFLITE_UNCLIPPED_SIGNATURE if mode == "int16x8" else TFLITE_SIGNATURE
+    converter = tf.lite.TFLiteConverter.from_saved_model(savedmodel, signature_keys=[signature])
     if mode != "fp32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if mode == "fp16":

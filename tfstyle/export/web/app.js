@@ -29,27 +29,44 @@ async function decode(file) {
 }
 
 // Draws the bitmap into a size×size canvas; returns its RGB values as the model wants them.
-function toInput(bitmap, canvas, size, pixels) {
+// An int8 file takes and returns uint8 tensors whose meaning its quantisation gives: float = scale·(q − zero).
+// The page converts through it exactly as Python LiteRT's verification does (tfstyle/export/verify.py).
+function quantisation(detail) {
+  const q = detail && detail.quantization;
+  return q && q.scale ? q : null;
+}
+
+function toInput(bitmap, canvas, size, detail) {
   canvas.width = size; canvas.height = size; canvas.hidden = false;
   const context = canvas.getContext('2d');
   context.drawImage(bitmap, 0, 0, size, size);
   const rgba = context.getImageData(0, 0, size, size).data;
-  const rgb = pixels ? new Uint8Array(size * size * 3) : new Float32Array(size * size * 3);
+  const q = quantisation(detail);
+  const rgb = q ? new Uint8Array(size * size * 3) : new Float32Array(size * size * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4) {
-    for (let c = 0; c < 3; c++, j++) rgb[j] = pixels ? rgba[i + c] : rgba[i + c] / 127.5 - 1;
+    for (let c = 0; c < 3; c++, j++) {
+      const x = rgba[i + c] / 127.5 - 1;  // [-1, 1], the networks' range
+      rgb[j] = q ? Math.min(255, Math.max(0, roundHalfEven(x / q.scale + q.zero_point))) : x;
+    }
   }
   return rgb;
 }
 
-function drawOutput(values, size, pixels) {
+function roundHalfEven(x) {  // NumPy's rounding, so ties land where Python's do
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+function drawOutput(values, size, detail) {
   const canvas = document.getElementById('output');
   canvas.width = size; canvas.height = size;
   const context = canvas.getContext('2d');
   const image = context.createImageData(size, size);
+  const q = quantisation(detail);
   for (let i = 0, j = 0; j < values.length; i += 4, j += 3) {
     for (let c = 0; c < 3; c++) {
-      const v = pixels ? values[j + c] : Math.round((values[j + c] + 1) * 127.5);
-      image.data[i + c] = Math.min(255, Math.max(0, v));
+      const x = q ? q.scale * (values[j + c] - q.zero_point) : values[j + c];
+      image.data[i + c] = Math.min(255, Math.max(0, roundHalfEven((x + 1) * 127.5)));
     }
     image.data[i + 3] = 255;
   }
@@ -79,13 +96,13 @@ async function main() {
     const tensors = [];
     try {
       const shape = [1, card.size, card.size, 3];
-      tensors.push(new Tensor(toInput(images.image, document.getElementById('input'), card.size, card.pixels), shape));
-      if (two) tensors.push(new Tensor(toInput(images.style, document.getElementById('style-canvas'), card.size, card.pixels), shape));
+      tensors.push(new Tensor(toInput(images.image, document.getElementById('input'), card.size, card.inputs[0]), shape));
+      if (two) tensors.push(new Tensor(toInput(images.style, document.getElementById('style-canvas'), card.size, card.inputs[1]), shape));
       const start = performance.now();
       const outputs = await model.run(tensors);
       const values = outputs[0].toTypedArray();
       state.lastMs = performance.now() - start;
-      drawOutput(values, card.size, card.pixels);
+      drawOutput(values, card.size, card.outputs[0]);
       outputs.forEach((t) => t.delete());
       state.runs += 1;
       report(`done in ${state.lastMs.toFixed(1)} ms on ${state.threads} thread(s) (run ${state.runs})`);
