@@ -194,7 +194,7 @@ def finetune(generator, images, steps=100, batch_size=4, learning_rate=1e-5, see
             .batch(min(batch_size, len(images))))  # fmt: skip
     before = qat_model.evaluate(images, targets, batch_size=8, verbose=0)
     if steps:
-        qat_model.fit(data, steps_per_epoch=steps, epochs=1, verbose=1 if progress else 0)
+        qat_model.fit(data, steps_per_epoch=steps, epochs=1, verbose=1 if progress else 0, shuffle=False)
     return qat_model, (before, qat_model.evaluate(images, targets, batch_size=8, verbose=0))
 
 
