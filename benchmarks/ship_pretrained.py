@@ -33,6 +33,7 @@ def main():
 
     from tfstyle.data import folder_images
     from tfstyle.export import export_model
+    from tfstyle.export.convert import replace_dir
     from tfstyle.models.transformer import transformer_network
     from tfstyle.runs import Run
 
@@ -62,9 +63,7 @@ def main():
         old_notes = os.path.join(target, "TRAINING.md")
         if os.path.exists(old_notes):
             shutil.copy(old_notes, staging)
-        if os.path.exists(target):
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        replace_dir(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     for artifact in report["artifacts"]:
