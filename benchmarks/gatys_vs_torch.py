@@ -76,7 +76,7 @@ def torch_run(vgg, content, style, s, evals, size):
     # The tutorial's LBFGS (lr 1, no line search) but history 20, not its default 100: with these random
     # weights history 100 diverges (measured at 256 px: loss 2.4e7 after 300 evaluations), 20 converges.
     optimizer = torch.optim.LBFGS([image], history_size=20)
-    state = {"evals": 0, "loss": None, "times": []}
+    state = {"evals": 0, "loss": None, "times": [], "losses": [], "wall": [], "start": 0.0}
 
     def closure():
         start = time.perf_counter()
@@ -90,10 +90,12 @@ def torch_run(vgg, content, style, s, evals, size):
         loss.backward()
         state["evals"] += 1
         state["loss"] = float(loss)
+        state["losses"].append(state["loss"])
+        state["wall"].append(time.perf_counter() - state["start"])
         state["times"].append(time.perf_counter() - start)
         return loss
 
-    start = time.perf_counter()
+    start = state["start"] = time.perf_counter()
     while state["evals"] < evals:
         optimizer.step(closure)
     return time.perf_counter() - start, state
@@ -140,18 +142,21 @@ def main():
     if args.evals <= 0:
         return
 
-    # Part 2: time to the loss PyTorch reaches in `evals` evaluations
+    # Part 2: time to the loss PyTorch reaches in `evals` evaluations, with each loss curve against wall time
     torch_time, torch_state = torch_run(vgg, content_u, style_u, s, args.evals, args.size)
     target = torch_state["loss"]
     print(f"PyTorch: loss {target:.4g} after {torch_state['evals']} evaluations in {torch_time:.1f} s")
+    curves = {"PyTorch 2.13 (L-BFGS)": (torch_state["wall"], torch_state["losses"])}
     for multiscale in (False, True):
-        reached = {}
+        reached, points = {}, []
         start = time.perf_counter()
 
         def stop_at_target(step, image, losses):
-            if losses["level"] == 1.0 and losses["total"] <= target and "t" not in reached:
-                reached["t"], reached["step"] = time.perf_counter() - start, step
-                raise StopIteration
+            if losses["level"] == 1.0:  # the full-size loss only: coarser levels' losses are not comparable
+                points.append((time.perf_counter() - start, losses["total"]))
+                if losses["total"] <= target and "t" not in reached:
+                    reached["t"], reached["step"] = time.perf_counter() - start, step
+                    raise StopIteration
 
         try:
             stylize(content_sq, style_sq, steps=args.evals * 2, max_evaluations=args.evals * 4,
@@ -159,10 +164,34 @@ def main():
         except StopIteration:
             pass
         label = "multi-scale" if multiscale else "single-scale"
+        curves[f"tfstyle {label}"] = tuple(np.array(points).T) if points else ([], [])
         if "t" in reached:
             print(f"tfstyle {label}: reached {target:.4g} in {reached['t']:.1f} s ({reached['t'] / torch_time:.2f}x PyTorch)")
         else:
             print(f"tfstyle {label}: did not reach {target:.4g} within the budget ({time.perf_counter() - start:.1f} s)")
+    plot_curves(curves, target, args.size, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gatys_vs_torch.png"))
+
+
+def plot_curves(curves, target, size, path):
+    """Loss against wall time for each implementation (log scale), with PyTorch's final loss as the target line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, (seconds, losses) in curves.items():
+        ax.plot(seconds, losses, label=name)
+    ax.axhline(target, color="grey", linestyle=":", label="PyTorch's final loss (the target)")
+    ax.set_yscale("log")
+    ax.set_xlabel("wall time (s)")
+    ax.set_ylabel("total loss at full size")
+    ax.set_title(f"Gatys at {size} px: loss against time (multi-scale points start at full size)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"plot: {path}")
 
 
 if __name__ == "__main__":

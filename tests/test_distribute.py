@@ -201,3 +201,28 @@ def test_resume_across_precisions_is_handled_or_refused(tmp_path):
         tfstyle.train("pix2pix", run, verbose=0, precision="mixed_float16", epochs=2)
     model = tfstyle.train("pix2pix", run, verbose=0, precision="mixed_bfloat16", epochs=2)  # same float32 state
     assert model.iterations_done() == 2 and model.generator.get_layer("unet_down1").compute_dtype == "bfloat16"
+
+
+def test_a_bfloat16_run_saves_float32_models_that_export(tmp_path):
+    """Model files of a mixed_bfloat16 run compute in float32 (TFLite has no bf16 kernels; other machines would
+    emulate bf16), with the trained weights; training itself stayed bf16."""
+    import keras
+
+    import tfstyle
+    from tfstyle.models.precision import float32_model, is_float32
+
+    run = tmp_path / "run"
+    model = tfstyle.train("pix2pix", run, verbose=0, dataset="synthetic/labels", image_size=32, ngf=4, ndf=4,
+                          batch_size=2, count=4, epochs=1, epochs_decay=0, precision="mixed_bfloat16")  # fmt: skip
+    assert not is_float32(model.generator)
+    saved = keras.saving.load_model(run / "generator.keras", compile=False)
+    assert is_float32(saved) and all(w.dtype == "float32" for w in saved.weights)
+    for trained, written in zip(model.generator.get_weights(), saved.get_weights()):
+        np.testing.assert_array_equal(trained, written)
+    x = tf.random.stateless_uniform((1, 32, 32, 3), seed=[3, 4], minval=-1, maxval=1)
+    bf16_out, fp32_out = model.generator(x, training=False), float32_model(model.generator)(x, training=False)
+    assert 0 < float(tf.reduce_max(tf.abs(bf16_out - fp32_out))) < 0.1  # bf16 rounding only
+    report = tfstyle.Run(run).export(tmp_path / "export", size=32, quantize=("fp32", "int8"), calibration_steps=4,
+                                     heldout=2, runs=1)  # fmt: skip
+    assert {a["mode"] for a in report["artifacts"]} == {"savedmodel", "fp32", "int8"}
+    assert all(a["fidelity"]["psnr_db"] >= a["min_psnr_db"] for a in report["artifacts"])  # export raises otherwise

@@ -15,6 +15,7 @@ import keras
 from tfstyle import _compat
 from tfstyle.data.io import atomic_path
 from tfstyle.errors import TfstyleError
+from tfstyle.models.precision import float32_model
 from tfstyle.training.callbacks import SampleGrid
 from tfstyle.training.checkpoint import ResumableCheckpoint
 from tfstyle.training.distribute import worker_role
@@ -108,7 +109,7 @@ def save_generators(system, out_dir):
     for name, generator in system.generators().items():
         path = os.path.join(out_dir, f"{name}.keras")
         with atomic_path(path, suffix=".keras") as tmp:
-            generator.save(tmp)
+            float32_model(generator).save(tmp)  # model files compute in float32 whatever the training precision
         paths[name] = path
     return paths
 
@@ -137,6 +138,7 @@ def load_generator(path):
     import tfstyle.models  # noqa: F401  (registers the custom layers)
 
     try:
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as err:
         raise TfstyleError(f"{path}: cannot load the model ({type(err).__name__}: {str(err)[:200]}).") from None
+    return float32_model(model)  # files saved from a mixed-precision model by other code

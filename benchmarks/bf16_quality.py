@@ -1,0 +1,180 @@
+"""float32 against mixed_bfloat16 at the same budget: the same short real-data runs, held-out metrics over time.
+
+Each run goes through `tfstyle.train` (the library's own training path) with `precision` fixed, and a callback
+scores held-out images every `--every` steps, timing training only (evaluation time is left out):
+  pix2pix    facades from ../shared/data/facades_sample (every 4th pair held out: 24 train, 8 held-out), label map
+             -> photo, 128 px, the paper's settings; held-out L1 (lower is better) and SSIM.
+  faststyle  the shared photos (benchmarks/_photos.py split), Starry Night, the offline HED VGG-16 features
+             (benchmarks/hed_vgg16.py), 128 px, batch 4; held-out content and style loss terms (lower is better)
+             on 16 held-out photos.
+Tolerance: bfloat16 counts as equal quality when, at the end, its held-out metric differs from the float32 run of
+the same seed by no more than two float32 runs of different seeds differ from each other (the noise every run has
+anyway), or by at most 5 % of the metric, whichever is larger. The plot shows every curve against steps and time.
+
+Run: python benchmarks/bf16_quality.py pix2pix --steps 600   |   python benchmarks/bf16_quality.py faststyle --steps 300
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import tempfile
+import time
+
+import keras
+
+from _photos import SHARED, STYLES, photo_split
+
+HED_WEIGHTS = os.path.expanduser("~/.keras/models/vgg16_hed_notop.weights.h5")
+TOLERANCE = 0.05  # relative floor of the tolerance (see the module docstring)
+
+
+class HeldOut(keras.callbacks.Callback):
+    """Every `every` steps: the model's `evaluate` on held-out data, with the training seconds spent so far."""
+
+    def __init__(self, data, every):
+        super().__init__()
+        self.data, self.every, self.rows = data, every, []
+        self.steps, self.train_seconds, self.started = 0, 0.0, None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.train_seconds += time.perf_counter() - self.started
+        self.steps += 1
+        if self.steps % self.every == 0:
+            scores = self.model.evaluate(self.data, verbose=0, return_dict=True)
+            self.rows.append({"step": self.steps, "seconds": self.train_seconds, **scores})
+            print(f"  step {self.steps}: {self.train_seconds:.0f} s, " +
+                  ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)  # fmt: skip
+
+
+def facades_split():
+    """train/ and val/ folders of links to the shared facades pairs (every 4th pair held out)."""
+    source = SHARED / "facades_sample" / "train"
+    root = pathlib.Path(tempfile.gettempdir()) / "tfstyle-facades-split"
+    names = sorted(source.iterdir(), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
+    for index, path in enumerate(names):
+        link = root / ("val" if index % 4 == 3 else "train") / path.name
+        if not link.exists():
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(path)
+    return root
+
+
+def experiment(kind, steps):
+    """(settings for tfstyle.train, held-out dataset, metrics to compare) of one kind."""
+    from tfstyle.data import load_paired
+    from tfstyle.data.images import load_images
+
+    if kind == "pix2pix":
+        root = facades_split()
+        settings = {"dataset": str(root), "direction": "BtoA", "image_size": 128, "epochs": max(1, steps // 24)}
+        held_out = load_paired(str(root), "val", 128, direction="BtoA", batch_size=1)
+        return settings, held_out, ("l1", "ssim")
+    if not os.path.exists(HED_WEIGHTS):
+        raise SystemExit(f"{HED_WEIGHTS} missing: run python benchmarks/hed_vgg16.py first")
+    root = photo_split()
+    settings = {"dataset": str(root), "style": str(STYLES / "starry_night.jpg"), "vgg_weights": HED_WEIGHTS,
+                "image_size": 128, "epochs": max(1, -(-steps // 275))}  # fmt: skip
+    held_out = load_images(str(root), "test", 128, batch_size=4, shuffle=False).take(4)
+    return settings, held_out, ("content", "style")
+
+
+def train_one(kind, precision, seed, steps, every, out):
+    import tfstyle
+
+    settings, held_out, _ = experiment(kind, steps)
+    callback = HeldOut(held_out, every)
+    stop = StopAt(steps)
+    shutil.rmtree(out, ignore_errors=True)
+    tfstyle.train(kind, out=out, verbose=0, callbacks=[callback, stop], precision=precision, seed=seed,
+                  **settings)  # fmt: skip
+    return callback.rows
+
+
+class StopAt(keras.callbacks.Callback):
+    """Stops training after `steps` optimiser steps (epochs are whole passes; the budget is in steps)."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps, self.done = steps, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        if self.done >= self.steps:
+            self.model.stop_training = True
+
+
+def verdict(curves, metrics):
+    """Per metric: final values, the float32 seed-to-seed spread, bf16's deviation, the tolerance and the verdict."""
+    lines = []
+    for metric in metrics:
+        final = {name: rows[-1][metric] for name, rows in curves.items()}
+        seeds = sorted({name.split("seed ")[1] for name in final})
+        spread = abs(final[f"float32 seed {seeds[0]}"] - final[f"float32 seed {seeds[-1]}"]) if len(seeds) > 1 else 0
+        for seed in seeds:
+            fp32, bf16 = final[f"float32 seed {seed}"], final[f"mixed_bfloat16 seed {seed}"]
+            tolerance = max(spread, TOLERANCE * abs(fp32))
+            ok = abs(bf16 - fp32) <= tolerance
+            lines.append(f"| {metric} | {seed} | {fp32:.4g} | {bf16:.4g} | {abs(bf16 - fp32):.3g} | {spread:.3g} | "
+                         f"{tolerance:.3g} | {'yes' if ok else 'no'} |")  # fmt: skip
+    return ("| metric | seed | float32 | bfloat16 | difference | float32 seed spread | tolerance | equal |\n"
+            "|---|---|---|---|---|---|---|---|\n" + "\n".join(lines))  # fmt: skip
+
+
+def plot(curves, metrics, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(metrics), 2, figsize=(10, 3.2 * len(metrics)), squeeze=False)
+    for row, metric in enumerate(metrics):
+        for col, x in enumerate(("step", "seconds")):
+            ax = axes[row][col]
+            for name, rows in curves.items():
+                style = "-" if name.startswith("float32") else "--"
+                ax.plot([r[x] for r in rows], [r[metric] for r in rows], style, marker=".", label=name)
+            ax.set_xlabel("training step" if x == "step" else "training seconds")
+            ax.set_ylabel(f"held-out {metric}")
+            ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("kind", choices=("pix2pix", "faststyle"))
+    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--every", type=int, default=50)
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "tfstyle-bf16"))
+    args = parser.parse_args()
+    from _timing import cpu_report
+
+    cpu_report()
+    curves = {}
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        for precision in ("float32", "mixed_bfloat16"):
+            name = f"{precision} seed {seed}"
+            print(name, flush=True)
+            curves[name] = train_one(args.kind, precision, seed, args.steps, args.every,
+                                     os.path.join(args.out, args.kind, name.replace(" ", "_")))  # fmt: skip
+    metrics = experiment(args.kind, args.steps)[2]
+    here = pathlib.Path(__file__).resolve().parent
+    with open(os.path.join(args.out, f"{args.kind}_curves.json"), "w") as f:
+        json.dump(curves, f, indent=1)
+    plot(curves, metrics, here / f"bf16_quality_{args.kind}.png", f"{args.kind}: float32 vs mixed_bfloat16, "
+         f"{args.steps} steps, held-out metrics")  # fmt: skip
+    for name, rows in curves.items():
+        print(f"{name}: {rows[-1]['seconds']:.0f} s of training for {rows[-1]['step']} steps")
+    print(verdict(curves, metrics))
+
+
+if __name__ == "__main__":
+    main()
