@@ -51,10 +51,10 @@ class InstanceNormalization(layers.Layer):
         self.beta = self.add_weight(shape=(channels,), initializer="zeros", name="beta") if self.center else None
 
     def call(self, x, training=None):
+        if training and keras.backend.backend() == "tensorflow":
+            return self._fused(x)
         dtype = x.dtype
         x = ops.cast(x, "float32")
-        if training and keras.backend.backend() == "tensorflow":
-            return ops.cast(self._fused(x), dtype)
         mean = ops.mean(x, axis=[1, 2], keepdims=True)
         centered = x - mean
         # `centered * centered`, not ops.square: the TFLite converter fuses sub+square into SQUARED_DIFFERENCE,
@@ -72,7 +72,9 @@ class InstanceNormalization(layers.Layer):
         kernels (forward and gradient: ~4x faster on CPU than the op-by-op form) image by image. With a known
         batch size the images are split along the batch axis (no transposes); otherwise the batch is folded
         into the channels, (B, H, W, C) -> (1, H, W, B·C), which costs two transposes (measured 25-30 % slower
-        at batch 2). Inference and export keep the op-by-op form, which converts to TFLite builtins."""
+        at batch 2). Inference and export keep the op-by-op form, which converts to TFLite builtins. bfloat16 /
+        float16 activations go in as they are: the kernels compute the statistics in float32 themselves (their
+        scale, offset and statistics are float32), so no casts are needed around them."""
         import tensorflow as tf
 
         channels = x.shape[-1]
