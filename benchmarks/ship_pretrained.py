@@ -5,6 +5,8 @@ from the run's log (command, steps, time), since only the person who ran it know
 
     python benchmarks/ship_pretrained.py RUN NAME [--calibration FOLDER] [--heldout FOLDER]
 
+RUN may be the shipped folder itself, to re-export it with today's exporter and layers.
+
 The shipped folder is written aside and moved into place, so a failed export leaves the old one as it was.
 """
 
@@ -53,7 +55,8 @@ def main():
     os.chmod(staging, 0o755)  # mkdtemp's 0700 would make the shipped folder private
     try:
         network.save(os.path.join(staging, "stylizer.keras"))
-        config = {**run.config, "shipped_from": os.path.abspath(args.run)}
+        # re-exporting a shipped folder (`ship_pretrained.py tfstyle/pretrained/NAME NAME`) keeps its origin
+        config = {"shipped_from": os.path.abspath(args.run), **run.config}
         with open(os.path.join(staging, "config.json"), "w") as handle:
             json.dump(config, handle, indent=2)
         shutil.copy(os.path.join(args.run, "history.csv"), staging)

@@ -166,6 +166,18 @@ def test_cropping_as_one_slice_matches_keras(rng, cropping):
     np.testing.assert_array_equal(Cropping2D(cropping)(x), keras.layers.Cropping2D(cropping)(x))
 
 
+@pytest.mark.parametrize("padding,shape", [(1, (2, 5, 7, 3)), (3, (1, 9, 4, 2)), (4, (1, 11, 13, 1))])
+def test_reflection_padding_by_slices_equals_mirror_pad(rng, padding, shape):
+    """The inference/export form (slices + concatenation, XNNPACK-friendly) gives MirrorPad's values exactly."""
+    from tfstyle.models.layers import ReflectionPadding2D
+
+    x = rng.standard_normal(shape).astype("float32")
+    layer = ReflectionPadding2D(padding)
+    expected = np.pad(x, [(0, 0), (padding, padding), (padding, padding), (0, 0)], mode="reflect")
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), expected)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=True)), expected)
+
+
 def test_unet_refuses_sizes_it_cannot_take():
     with pytest.raises(ValueError) as info:
         unet_generator(200)
