@@ -18,11 +18,13 @@ from tfstyle.training.distribute import resolve_precision
 
 # Networks whose maths does not depend on how a batch is split: instance norm (per image), no dropout (a U-Net
 # at 32 px has none), no image pool (one per replica); global batch 4.
+# float32 on every machine: these tests compare strategies, and their tolerances are float32 round-off (on a CPU
+# with native bf16, precision "auto" would train in bf16, whose rounding is 2^16 times coarser)
 SETTINGS = {
     "pix2pix": dict(dataset="synthetic/labels", image_size=32, ngf=4, ndf=4, norm="instance", count=8, epochs=1,
-                    epochs_decay=0),
+                    epochs_decay=0, precision="float32"),
     "cyclegan": dict(dataset="synthetic/stripes", image_size=32, ngf=4, ndf=4, n_blocks=1, pool_size=0, count=8,
-                     epochs=1, epochs_decay=0),
+                     epochs=1, epochs_decay=0, precision="float32"),
 }  # fmt: skip
 # Replicas sum their gradients in another order, so the runs differ by float32 round-off, which Adam can amplify:
 # it moves each weight by about lr·sign(g), and where a gradient is at round-off level its sign (and that step) can
