@@ -8,6 +8,7 @@ stylise (backbone vgg16) and to measure; the painting is taken at the working si
 of the pictures is written next to the table.
 
     python benchmarks/style_quality.py --size 256 --photos 2 [--faststyle RUN] [--presets gatys2016,quality]
+        [--paintings starry_night]
 """
 
 import argparse
@@ -30,6 +31,7 @@ def main():
     parser.add_argument("--photos", type=int, default=2, help="held-out photos per painting")
     parser.add_argument("--presets", default="gatys2016,quality")
     parser.add_argument("--faststyle", help="a fast-style run folder (or shipped name) to compare, for its painting")
+    parser.add_argument("--paintings", help="comma-separated painting names to use (default: every shared painting)")
     parser.add_argument("--out", default="benchmarks/style_quality.png")
     args = parser.parse_args()
 
@@ -44,6 +46,8 @@ def main():
     judge = StyleJudge(weights)
     held_out = sorted((photo_split() / "test").iterdir())
     paintings = sorted(STYLES.iterdir())
+    if args.paintings:
+        paintings = [p for p in paintings if p.stem in args.paintings.split(",")]
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; size {args.size} px")
 
     def square(image):
