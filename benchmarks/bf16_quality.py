@@ -26,10 +26,13 @@ import time
 
 import keras
 
-from _photos import SHARED, STYLES, photo_split
+from _photos import SHARED, STYLES, link_split, photo_split
 
 HED_WEIGHTS = os.path.expanduser("~/.keras/models/vgg16_hed_notop.weights.h5")
 TOLERANCE = 0.05  # relative floor of the tolerance (see the module docstring)
+# held-out metrics compared per kind; for fast style the training objective (weighted content + style) comes first:
+# early in training the two terms trade off run to run
+METRICS = {"pix2pix": ("l1", "ssim"), "faststyle": ("loss", "content", "style")}
 
 
 class HeldOut(keras.callbacks.Callback):
@@ -56,18 +59,11 @@ class HeldOut(keras.callbacks.Callback):
 def facades_split():
     """train/ and val/ folders of links to the shared facades pairs (every 4th pair held out)."""
     source = SHARED / "facades_sample" / "train"
-    root = pathlib.Path(tempfile.gettempdir()) / "tfstyle-facades-split"
-    names = sorted(source.iterdir(), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
-    for index, path in enumerate(names):
-        link = root / ("val" if index % 4 == 3 else "train") / path.name
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(path)
-    return root
-
+    pairs = sorted(source.iterdir(), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
+    return link_split(pairs, pathlib.Path(tempfile.gettempdir()) / "tfstyle-facades-split", 4, held_out="val")
 
 def experiment(kind, steps):
-    """(settings for tfstyle.train, held-out dataset, metrics to compare) of one kind."""
+    """(settings for tfstyle.train, held-out dataset) of one kind."""
     from tfstyle.data import load_paired
     from tfstyle.data.images import load_images
 
@@ -75,21 +71,20 @@ def experiment(kind, steps):
         root = facades_split()
         settings = {"dataset": str(root), "direction": "BtoA", "image_size": 128, "epochs": max(1, steps // 24)}
         held_out = load_paired(str(root), "val", 128, direction="BtoA", batch_size=1)
-        return settings, held_out, ("l1", "ssim")
+        return settings, held_out
     if not os.path.exists(HED_WEIGHTS):
         raise SystemExit(f"{HED_WEIGHTS} missing: run python benchmarks/hed_vgg16.py first")
     root = photo_split()
     settings = {"dataset": str(root), "style": str(STYLES / "starry_night.jpg"), "vgg_weights": HED_WEIGHTS,
                 "image_size": 128, "epochs": max(1, -(-steps // 275))}  # fmt: skip
     held_out = load_images(str(root), "test", 128, batch_size=4, shuffle=False).take(4)
-    # the training objective (weighted content + style) first: early in training the two terms trade off run to run
-    return settings, held_out, ("loss", "content", "style")
+    return settings, held_out
 
 
 def train_one(kind, precision, seed, steps, every, out):
     import tfstyle
 
-    settings, held_out, _ = experiment(kind, steps)
+    settings, held_out = experiment(kind, steps)
     callback = HeldOut(held_out, every)
     stop = StopAt(steps)
     shutil.rmtree(out, ignore_errors=True)
@@ -182,7 +177,7 @@ def main():
                                      os.path.join(args.out, args.kind, name.replace(" ", "_")))  # fmt: skip
             with open(saved, "w") as f:  # after every run, so an interrupted comparison keeps what it measured
                 json.dump(curves, f, indent=1)
-    metrics = experiment(args.kind, args.steps)[2]
+    metrics = METRICS[args.kind]
     here = pathlib.Path(__file__).resolve().parent
     plot(curves, metrics, here / f"bf16_quality_{args.kind}.png", f"{args.kind}: float32 vs mixed_bfloat16, "
          f"{args.steps} steps, held-out metrics")  # fmt: skip

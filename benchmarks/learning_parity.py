@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _photos import PHOTOS  # noqa: E402
+from _photos import PHOTOS, link_split  # noqa: E402
 from hed_vgg16 import convert  # noqa: E402
 
 HELD_OUT_EVERY = 5
@@ -33,17 +33,10 @@ HELD_OUT_EVERY = 5
 
 def split_domains(root):
     """trainA/ trainB/ testA/ testB/ folders of links: horses (A) and zebras (B), every 5th held out."""
-    root = pathlib.Path(root)
     for animal, domain in (("horse", "A"), ("zebra", "B")):
-        names = sorted(p.name for p in PHOTOS.glob(f"{animal}_*.jpg"))
-        for index, name in enumerate(names):
-            split = "test" if index % HELD_OUT_EVERY == HELD_OUT_EVERY - 1 else "train"
-            link = root / f"{split}{domain}" / name
-            if not link.exists():
-                link.parent.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(PHOTOS / name)
-    return root
-
+        photos = sorted(PHOTOS.glob(f"{animal}_*.jpg"), key=lambda p: p.name)
+        link_split(photos, root, HELD_OUT_EVERY, held_out=f"test{domain}", train=f"train{domain}")
+    return pathlib.Path(root)
 
 def held_out(root, domain, size):
     from tfstyle.data import folder_images
