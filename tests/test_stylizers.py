@@ -123,8 +123,10 @@ def test_adain_fit_lowers_the_loss(paintings, adain_model):
                        load_size=48, count=8, batch_size=4)  # fmt: skip
     data = AdaIN.training_data(s, "train", 4)
     first = adain_model.evaluate(data, verbose=0, return_dict=True)["loss"]
-    adain_model.fit(data.repeat(30), epochs=1, verbose=0)
-    assert adain_model.evaluate(data, verbose=0, return_dict=True)["loss"] < 0.5 * first
+    # 120 steps: over 8 fixture seeds the loss fell to 0.06-0.13 of the first; 60 steps gave 0.14-0.52 (flaky)
+    adain_model.fit(data.repeat(60), epochs=1, verbose=0)
+    last = adain_model.evaluate(data, verbose=0, return_dict=True)["loss"]
+    assert last < 0.5 * first, (first, last)
 
 
 @pytest.mark.slow
