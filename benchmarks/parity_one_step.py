@@ -1,10 +1,19 @@
-"""One CycleGAN step in tfstyle and in the PyTorch reference from identical weights and inputs: outputs, losses and
+"""CycleGAN steps in tfstyle and in the PyTorch reference from identical weights and inputs: outputs, losses and
 updated weights side by side, to find where the two implementations differ.
 
+With `--steps N` (N > 3) it follows the two trajectories over many steps on the real training photos (the
+images tfstyle's pipeline makes, fed to both) and prints how far apart the weights have drifted, relative to how
+far they moved, beside a chaos floor: a second PyTorch run started from the same weights perturbed by float32
+rounding (relative 1e-7). If tfstyle drifts from the reference no faster than the reference drifts from itself,
+the two compute the same training up to rounding. Use `--pool-size 0` beyond 50 steps: the pools' random draws
+differ between frameworks by construction.
+
     python benchmarks/parity_one_step.py [--size 64] [--ngf 32] [--blocks 6] [--steps 3]
+    python benchmarks/parity_one_step.py --steps 300 --pool-size 0 --data photos
 """
 
 import argparse
+import copy
 import os
 import sys
 
@@ -19,6 +28,9 @@ def main():
     parser.add_argument("--ngf", type=int, default=32)
     parser.add_argument("--blocks", type=int, default=6)
     parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--pool-size", type=int, default=50)
+    parser.add_argument("--data", choices=("noise", "photos"), default="noise",
+                        help="uniform noise, or the shared horse/zebra training photos through tfstyle's pipeline")
     parser.add_argument("--keras-adam", action="store_true", help="compile tfstyle with keras.optimizers.Adam instead")
     args = parser.parse_args()
 
@@ -30,19 +42,21 @@ def main():
 
     torch.set_num_threads(2)
     keras.utils.set_random_seed(0)
-    ours = CycleGAN(image_size=args.size, n_blocks=args.blocks, ngf=args.ngf, pool_size=50, seed=0)
+    ours = CycleGAN(image_size=args.size, n_blocks=args.blocks, ngf=args.ngf, pool_size=args.pool_size, seed=0)
     if args.keras_adam:
         ours.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5), d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
     else:
         ours.compile()
-    theirs = ref.CycleGAN(n_blocks=args.blocks, ngf=args.ngf, pool_size=50)
+    theirs = ref.CycleGAN(n_blocks=args.blocks, ngf=args.ngf, pool_size=args.pool_size)
     pairs = ((theirs.g_ab, ours.generator_ab), (theirs.g_ba, ours.generator_ba), (theirs.d_a, ours.discriminator_a),
              (theirs.d_b, ours.discriminator_b))  # fmt: skip
     for torch_net, keras_net in pairs:
         ref.load_keras_weights(torch_net, keras_net)
+    long_run = args.steps > 3
+    if long_run:
+        return follow(args, ours, theirs, ref, torch)
     rng = np.random.default_rng(0)
-    for step in range(args.steps):  # the pools are still filling: both return the new fakes, no randomness
-        a, b = (rng.uniform(-1, 1, (1, args.size, args.size, 3)).astype(np.float32) for _ in range(2))
+    for step, (a, b) in enumerate(inputs(args, rng)):  # the pools are still filling: no randomness yet
         if step == 0:
             out_k = np.asarray(ours.generator_ab(a, training=True))
             with torch.no_grad():
@@ -55,6 +69,67 @@ def main():
         for (torch_net, keras_net), name in zip(pairs, ("G_AB", "G_BA", "D_A", "D_B")):
             worst = max(_differences(torch_net, keras_net), key=lambda item: item[1])
             print(f"  {name} after the step: largest weight difference {worst[1]:.2e} in {worst[0]}")
+
+
+def inputs(args, rng):
+    """`args.steps` (a, b) batches: uniform noise, or the shared training photos as tfstyle's pipeline jitters them."""
+    if args.data == "noise":
+        for _ in range(args.steps):
+            yield tuple(rng.uniform(-1, 1, (1, args.size, args.size, 3)).astype(np.float32) for _ in range(2))
+        return
+    import pathlib
+    import tempfile
+
+    from learning_parity import split_domains
+    from tfstyle.data import load_unpaired
+
+    root = split_domains(pathlib.Path(tempfile.gettempdir()) / "tfstyle-h2z-split")
+    data = load_unpaired(str(root), "train", image_size=args.size, batch_size=1, seed=0).repeat()
+    for a, b in data.take(args.steps):
+        yield a.numpy(), b.numpy()
+
+
+def follow(args, ours, theirs, ref, torch):
+    """Trains tfstyle, the reference and a perturbed copy of the reference side by side; prints the drift."""
+    twin = copy.deepcopy(theirs)
+    with torch.no_grad():  # the chaos floor: the same start, nudged by float32 rounding
+        for net in (twin.g_ab, twin.g_ba, twin.d_a, twin.d_b):
+            for p in net.parameters():
+                p.mul_(1 + 1e-7 * torch.randn_like(p))
+    twin.g_opt = torch.optim.Adam([p for n in (twin.g_ab, twin.g_ba) for p in n.parameters()], 2e-4, betas=(0.5, 0.999))
+    twin.d_opt = torch.optim.Adam([p for n in (twin.d_a, twin.d_b) for p in n.parameters()], 2e-4, betas=(0.5, 0.999))
+    start = _flat_torch(theirs.g_ab)
+    report = sorted({1, 3, 10, 30, 100, 300, 1000, args.steps} & set(range(1, args.steps + 1)))
+    sums = {"tfstyle": [], "twin": []}
+    print("step | g_loss tfstyle / reference / twin | G_AB drift from the reference, relative to its movement: "
+          "tfstyle, twin")  # fmt: skip
+    for step, (a, b) in enumerate(inputs(args, np.random.default_rng(0)), start=1):
+        ours.reset_metrics()
+        g_k = float(ours.train_step((a, b))["g_loss"])
+        g_t = theirs.step(ref.to_torch(a), ref.to_torch(b))["g_loss"]
+        g_w = twin.step(ref.to_torch(a), ref.to_torch(b))["g_loss"]
+        sums["tfstyle"].append(g_k - g_t)
+        sums["twin"].append(g_w - g_t)
+        if step in report:
+            moved = np.linalg.norm(_flat_torch(theirs.g_ab) - start)
+            drift_k = np.linalg.norm(_flat_keras(ours.generator_ab) - _flat_torch(theirs.g_ab)) / moved
+            drift_w = np.linalg.norm(_flat_torch(twin.g_ab) - _flat_torch(theirs.g_ab)) / moved
+            print(f"{step} | {g_k:.4f} / {g_t:.4f} / {g_w:.4f} | {drift_k:.3g}, {drift_w:.3g}", flush=True)
+    for name, diffs in sums.items():
+        print(f"g_loss − reference's over {args.steps} steps, {name}: mean {np.mean(diffs):+.4f}, "
+              f"mean |·| {np.mean(np.abs(diffs)):.4f}")  # fmt: skip
+
+
+def _flat_torch(net):
+    from torch import nn
+
+    modules = [m for m in net.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    return np.concatenate([m.weight.detach().numpy().ravel() for m in modules])
+
+
+def _flat_keras(net):
+    kernels = net.weights[0::2]  # (kernel, bias) pairs, as load_keras_weights copies them
+    return np.concatenate([np.asarray(k).transpose(3, 2, 0, 1).ravel() for k in kernels])
 
 
 def _differences(torch_net, keras_net):

@@ -126,3 +126,28 @@ def test_one_step_under_mixed_precision(policy):
         assert cyc.generator_ab(np.zeros((1, 32, 32, 3), np.float32)).dtype == "float32"  # float32 outputs
     finally:
         set_precision(previous)
+
+
+def test_adam_is_kingma_and_ba_algorithm_1():
+    """tfstyle's Adam takes the paper's (and PyTorch's) steps, ε added to √v̂ after bias correction, also for
+    parameters whose gradients are tiny; Keras's Adam (ε added before the correction) does not."""
+    from tfstyle.training.optimizers import Adam
+
+    rng = np.random.default_rng(0)
+    scales = np.array([1.0, 1e-3, 1e-7, 1e-9], np.float32)  # the last two are below ε's reach in Keras's form
+    gradients = [(rng.normal(size=4) * scales).astype(np.float32) for _ in range(20)]
+    lr, b1, b2, eps = 2e-4, 0.5, 0.999, 1e-8
+
+    def run(optimizer):
+        variable = keras.Variable(np.zeros(4, np.float32))  # at 0, float32 resolves the tiny moves
+        for g in gradients:
+            optimizer.apply_gradients([(tf.constant(g), variable)])
+        return np.asarray(variable)
+
+    theta, m, v = np.zeros(4), np.zeros(4), np.zeros(4)
+    for t, g in enumerate(gradients, start=1):  # Algorithm 1, in float64
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g.astype(np.float64) ** 2
+        theta -= lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+    np.testing.assert_allclose(run(Adam(lr, beta_1=b1)), theta, rtol=1e-4)
+    keras_theta = run(keras.optimizers.Adam(lr, beta_1=b1, epsilon=eps))
+    assert abs(keras_theta[3] - theta[3]) > 0.5 * abs(theta[3])  # tiny gradients: where the two forms part
