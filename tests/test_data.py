@@ -99,6 +99,12 @@ def test_unpaired_folder_epoch_is_max_of_domains(tmp_path):
     assert int(ds.cardinality()) == 5 and sum(1 for _ in ds) == 5
     with pytest.raises(DatasetError, match="expected folders testA/ and testB/"):
         load_unpaired(tmp_path, split="test")
+    # the validation split's length is known too (fit would warn "input ran out of data" otherwise)
+    for i in range(3):
+        save_image(tmp_path / "testA" / f"{i}.png", random_image(32, 20 + i))
+    save_image(tmp_path / "testB" / "0.png", random_image(32, 30))
+    ds = load_unpaired(tmp_path, split="test", image_size=32, batch_size=2)
+    assert int(ds.cardinality()) == 2 and sum(1 for _ in ds) == 2
 
 
 def test_bad_files_in_a_dataset_are_skipped(tmp_path, caplog):

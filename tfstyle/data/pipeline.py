@@ -53,7 +53,7 @@ def load_paired(
     jitter, flip, shuffle = (training if v is None else v for v in (jitter, flip, shuffle))
     size = (load_size or default_load_size(image_size)) if jitter else image_size
     raw = sources.open_paired(source, split, native_size=size, seed=seed, data_dir=data_dir, count=count)
-    ds = pad_to_count(raw.pairs, raw.count) if training else raw.pairs
+    ds = pad_to_count(raw.pairs, raw.count)  # a known length: Keras then knows where each epoch ends
     ds = ds.map(lambda a, b: (_resize(a, size), _resize(b, size)), num_parallel_calls=AUTOTUNE)
     ds = ds.cache() if cache else ds
     if shuffle:
@@ -89,7 +89,7 @@ def load_unpaired(
     steps = max(raw.count_a, raw.count_b)
 
     def domain(ds, count, domain_seed):
-        ds = pad_to_count(ds, count) if training else ds
+        ds = pad_to_count(ds, count)
         ds = ds.map(lambda image: _resize(image, size), num_parallel_calls=AUTOTUNE)
         ds = ds.cache() if cache else ds
         if shuffle:
@@ -135,7 +135,9 @@ def folder_images(folder, size, count=None):
 def pad_to_count(ds, count):
     """Exactly `count` elements per pass, as the scan counted: if a file became unreadable after the scan (its
     element was dropped with a warning), the pass is completed from the start of the source again, so a training
-    epoch keeps its length and the learning-rate schedule its position. A no-op when nothing was dropped."""
+    epoch keeps its length and the learning-rate schedule its position. A no-op when nothing was dropped, except
+    that the length becomes known to tf.data, so Keras knows where a validation pass ends (without it, fit warns
+    "input ran out of data" after the first one)."""
     return ds.repeat().take(count)
 
 
