@@ -1,8 +1,9 @@
 """Pix2Pix training-step time at 256 px, batch 1: tfstyle (tf.function, XLA) vs the same maths in PyTorch.
 
-Both sides: U-Net-256 (batch norm, dropout) + conditional 70×70 PatchGAN, vanilla GAN loss + 100·L1, Adam
-(2e-4, 0.5), the reference's update order (D step on real + detached fake, then G step against the updated
-D). Random weights and inputs (timing only). Rounds alternate the frameworks (the machine is noisy).
+Both sides (PyTorch: benchmarks/_torch_pix2pix.py): U-Net-256 (batch norm, dropout) + conditional 70×70
+PatchGAN, vanilla GAN loss + 100·L1, Adam (2e-4, 0.5), the reference's update order (D step on real + detached
+fake, then G step against the updated D). Random weights and inputs (timing only). Rounds alternate the
+frameworks (the machine is noisy).
 
 Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2]   (needs: pip install torch==2.13.0)
 """
@@ -36,60 +37,15 @@ def tf_runner(jit, update):
 
 def torch_runner():
     import torch
-    from torch import nn
+
+    import _torch_pix2pix as ref
 
     torch.set_num_threads(2)
-
-    class Block(nn.Module):
-        def __init__(self, outer, inner, sub=None, outermost=False, innermost=False, dropout=False):
-            super().__init__()
-            self.outermost = outermost
-            down = [nn.LeakyReLU(0.2, True), nn.Conv2d(outer if not outermost else 3, inner, 4, 2, 1, bias=False)]
-            if outermost:
-                down = down[1:]
-            elif not innermost:
-                down.append(nn.BatchNorm2d(inner))
-            up_in = inner if innermost else inner * 2
-            up = [nn.ReLU(True), nn.ConvTranspose2d(up_in, outer, 4, 2, 1, bias=outermost)]
-            up += [nn.Tanh()] if outermost else [nn.BatchNorm2d(outer)] + ([nn.Dropout(0.5)] if dropout else [])
-            self.model = nn.Sequential(*down, *([sub] if sub is not None else []), *up)
-
-        def forward(self, x):
-            return self.model(x) if self.outermost else torch.cat([x, self.model(x)], 1)
-
-    block = Block(512, 512, innermost=True)
-    for _ in range(3):
-        block = Block(512, 512, block, dropout=True)
-    for outer, inner in ((256, 512), (128, 256), (64, 128)):
-        block = Block(outer, inner, block)
-    generator = Block(3, 64, block, outermost=True)
-    layers = [nn.Conv2d(6, 64, 4, 2, 1), nn.LeakyReLU(0.2, True)]
-    for i, (cin, cout) in enumerate(((64, 128), (128, 256), (256, 512))):
-        layers += [nn.Conv2d(cin, cout, 4, 2 if i < 2 else 1, 1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.2, True)]
-    discriminator = nn.Sequential(*layers, nn.Conv2d(512, 1, 4, 1, 1))
-    g_opt = torch.optim.Adam(generator.parameters(), 2e-4, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(discriminator.parameters(), 2e-4, betas=(0.5, 0.999))
-    bce, l1 = nn.BCEWithLogitsLoss(), nn.L1Loss()
+    model = ref.Pix2Pix(num_downs=8)
     x, y = torch.rand(1, 3, 256, 256) * 2 - 1, torch.rand(1, 3, 256, 256) * 2 - 1
 
     def run():
-        fake = generator(x)
-        for p in discriminator.parameters():
-            p.requires_grad_(True)
-        d_opt.zero_grad()
-        real_logits = discriminator(torch.cat([x, y], 1))
-        fake_logits = discriminator(torch.cat([x, fake.detach()], 1))
-        d_loss = 0.5 * (bce(real_logits, torch.ones_like(real_logits)) + bce(fake_logits, torch.zeros_like(fake_logits)))
-        d_loss.backward()
-        d_opt.step()
-        for p in discriminator.parameters():
-            p.requires_grad_(False)
-        g_opt.zero_grad()
-        logits = discriminator(torch.cat([x, fake], 1))
-        g_loss = bce(logits, torch.ones_like(logits)) + 100 * l1(fake, y)
-        g_loss.backward()
-        g_opt.step()
-        return float(g_loss)
+        return model.step(x, y)["g_loss"]
 
     run()
     return run
