@@ -68,7 +68,8 @@ def main():
         print(f"step {step + 1}: " + ", ".join(f"{k} {logs_k[k]:.5f} / {logs_t[k]:.5f}" for k in logs_t))
         for (torch_net, keras_net), name in zip(pairs, ("G_AB", "G_BA", "D_A", "D_B")):
             worst = max(_differences(torch_net, keras_net), key=lambda item: item[1])
-            print(f"  {name} after the step: largest weight difference {worst[1]:.2e} in {worst[0]}")
+            print(f"  {name} after the step: largest weight difference {worst[1]:.2e} in {worst[0]}; "
+                  f"{100 * _flipped(torch_net, keras_net):.2f} % of kernel elements apart by more than lr/2")  # fmt: skip
 
 
 def inputs(args, rng):
@@ -118,6 +119,12 @@ def follow(args, ours, theirs, ref, torch):
     for name, diffs in sums.items():
         print(f"g_loss − reference's over {args.steps} steps, {name}: mean {np.mean(diffs):+.4f}, "
               f"mean |·| {np.mean(np.abs(diffs)):.4f}")  # fmt: skip
+
+
+def _flipped(torch_net, keras_net):
+    """Fraction of kernel elements more than lr/2 apart: after one Adam step (±lr each), those that moved the other
+    way than in the reference, i.e. whose gradients differ in sign (rounding noise where the gradient is ~0)."""
+    return float(np.mean(np.abs(_flat_keras(keras_net) - _flat_torch(torch_net)) > 1e-4))
 
 
 def _flat_torch(net):
