@@ -107,6 +107,16 @@ def test_unpaired_folder_epoch_is_max_of_domains(tmp_path):
     assert int(ds.cardinality()) == 2 and sum(1 for _ in ds) == 2
 
 
+def test_held_out_image_folders_have_a_known_length(tmp_path):
+    """The stylizers' validation split: fit knows where it ends (no "input ran out of data" warning)."""
+    from tfstyle.data.images import load_images
+
+    for i in range(5):
+        save_image(tmp_path / "test" / f"{i}.png", random_image(32, i))
+    ds = load_images(tmp_path, "test", image_size=16, batch_size=2)
+    assert int(ds.cardinality()) == 3 and sum(1 for _ in ds) == 3
+
+
 def test_bad_files_in_a_dataset_are_skipped(tmp_path, caplog):
     for i in range(2):
         save_image(tmp_path / "trainA" / f"{i}.png", random_image(32, i))

@@ -75,7 +75,7 @@ def load_images(source, split="train", image_size=256, batch_size=4, shuffle=Non
     training = split == "train"
     shuffle = training if shuffle is None else shuffle
     images, n = open_images(source, split, native_size=image_size, seed=seed, data_dir=data_dir, count=count)
-    ds = pad_to_count(images, n) if training else images
+    ds = pad_to_count(images, n)  # a known length: Keras then knows where each (validation) epoch ends
     if random_crop_from:
         ds = ds.map(lambda image: _square(image, random_crop_from), num_parallel_calls=AUTOTUNE)
     else:
