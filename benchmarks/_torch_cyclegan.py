@@ -50,9 +50,15 @@ def patchgan(ndf=64, n_layers=3):
 
 
 def init_weights(net, gain=0.02):
+    """The authors' `init_type="normal"` (both papers): N(0, gain) conv weights, N(1, gain) batch-norm scales, zero
+    biases. Shared with benchmarks/_torch_pix2pix.py."""
     for module in net.modules():
         if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(module.weight, 0.0, gain)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm2d):
+            nn.init.normal_(module.weight, 1.0, gain)
             nn.init.zeros_(module.bias)
     return net
 

@@ -11,6 +11,8 @@ halved), then G against the updated D.
 import torch
 from torch import nn
 
+from _torch_cyclegan import init_weights
+
 
 class UnetBlock(nn.Module):
     """The authors' UnetSkipConnectionBlock: down → (inner block) → up, with the input concatenated on output."""
@@ -51,18 +53,6 @@ def patchgan(in_channels=6, ndf=64, n_layers=3):
                    nn.LeakyReLU(0.2, True)]  # fmt: skip
         channels = out
     return nn.Sequential(*layers, nn.Conv2d(channels, 1, 4, 1, 1))
-
-
-def init_weights(net, gain=0.02):
-    for module in net.modules():
-        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(module.weight, 0.0, gain)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.BatchNorm2d):
-            nn.init.normal_(module.weight, 1.0, gain)
-            nn.init.zeros_(module.bias)
-    return net
 
 
 class Pix2Pix:
