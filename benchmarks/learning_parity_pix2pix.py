@@ -137,12 +137,13 @@ def main():
     print("|---|---|---|---|---|---|---|")
     rows, columns = [], [(inputs[:4] + 1) * 127.5, (photos[:4] + 1) * 127.5]
     scratch = pathlib.Path(tempfile.mkdtemp(prefix="parity-p2p-"))
-    for seed in (int(s) for s in args.seeds.split(",")):
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for seed in seeds:
         keras.utils.set_random_seed(seed)
         for name, result in (("tfstyle", train_tfstyle(root, args.steps, seed, scratch)),
                              ("PyTorch reference", train_torch(root, args.steps, seed))):  # fmt: skip
             scores = score(result, inputs, photos, features)
-            if seed == int(args.seeds.split(",")[0]):
+            if seed == seeds[0]:
                 columns.append((scores["fakes"][:4] + 1) * 127.5)
             rows.append((name, scores))
             print(f"| {seed} | {name} | {scores['l1']:.4f} | {scores['ssim']:.4f} | {scores['kid']:.0f} | "

@@ -52,8 +52,7 @@ def main():
              (theirs.d_b, ours.discriminator_b))  # fmt: skip
     for torch_net, keras_net in pairs:
         ref.load_keras_weights(torch_net, keras_net)
-    long_run = args.steps > 3
-    if long_run:
+    if args.steps > 3:
         return follow(args, ours, theirs, ref, torch)
     rng = np.random.default_rng(0)
     for step, (a, b) in enumerate(inputs(args, rng)):  # the pools are still filling: no randomness yet
