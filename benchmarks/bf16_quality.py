@@ -5,8 +5,9 @@ scores held-out images every `--every` steps, timing training only (evaluation t
   pix2pix    facades from ../shared/data/facades_sample (every 4th pair held out: 24 train, 8 held-out), label map
              -> photo, 128 px, the paper's settings; held-out L1 (lower is better) and SSIM.
   faststyle  the shared photos (benchmarks/_photos.py split), Starry Night, the offline HED VGG-16 features
-             (benchmarks/hed_vgg16.py), 128 px, batch 4; held-out content and style loss terms (lower is better)
-             on 16 held-out photos.
+             (benchmarks/hed_vgg16.py), 128 px, batch 4; the training objective and its content and style terms
+             (lower is better) on all 100 held-out photos, judged for every run by one float32 loss network on the
+             network as a run saves it (float32 compute), so a bf16 run is not scored by a bf16 VGG.
 Tolerance: a run's result is its held-out metric averaged over the last quarter of the evaluations (a GAN's
 held-out L1 moves by ±5 % from one evaluation to the next). bfloat16 counts as equal quality when its result
 averaged over seeds, differs from float32's by no more than two float32 runs of different seeds differ from each
@@ -36,11 +37,11 @@ METRICS = {"pix2pix": ("l1", "ssim"), "faststyle": ("loss", "content", "style")}
 
 
 class HeldOut(keras.callbacks.Callback):
-    """Every `every` steps: the model's `evaluate` on held-out data, with the training seconds spent so far."""
+    """Every `every` steps: `score(model)` on held-out data, with the training seconds spent so far."""
 
-    def __init__(self, data, every):
+    def __init__(self, score, every):
         super().__init__()
-        self.data, self.every, self.rows = data, every, []
+        self.score, self.every, self.rows = score, every, []
         self.steps, self.train_seconds, self.started = 0, 0.0, None
 
     def on_train_batch_begin(self, batch, logs=None):
@@ -50,7 +51,7 @@ class HeldOut(keras.callbacks.Callback):
         self.train_seconds += time.perf_counter() - self.started
         self.steps += 1
         if self.steps % self.every == 0:
-            scores = self.model.evaluate(self.data, verbose=0, return_dict=True)
+            scores = self.score(self.model)
             self.rows.append({"step": self.steps, "seconds": self.train_seconds, **scores})
             print(f"  step {self.steps}: {self.train_seconds:.0f} s, " +
                   ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), flush=True)  # fmt: skip
@@ -62,8 +63,32 @@ def facades_split():
     pairs = sorted(source.iterdir(), key=lambda p: int(p.stem) if p.stem.isdigit() else p.stem)
     return link_split(pairs, pathlib.Path(tempfile.gettempdir()) / "tfstyle-facades-split", 4, held_out="val")
 
+def run_evaluate(data):
+    """Scores with the model's own `evaluate`, in the run's precision (Pix2Pix's L1 and SSIM)."""
+    return lambda model: model.evaluate(data, verbose=0, return_dict=True)
+
+
+class Float32Judge:
+    """Scores a fast-style run's network as it ships (`float32_model`: float32 compute, the trained weights) with one
+    float32 FastStyle loss network, built once before any run, so every precision is judged on the same scale."""
+
+    def __init__(self, settings, data):
+        from tfstyle.style.faststyle import FastStyle, style_image
+
+        self.data = data
+        self.judge = FastStyle(vgg_weights=settings["vgg_weights"])
+        self.judge.compile(style_image=style_image(settings["style"]))
+
+    def __call__(self, model):
+        from tfstyle.models.precision import float32_model
+
+        network = float32_model(model.stylizer)
+        terms = [self.judge.objective(x, network(x, training=False)) for x in self.data]
+        return {name: float(sum(t[name] for t in terms) / len(terms)) for name in METRICS["faststyle"]}
+
+
 def experiment(kind, steps):
-    """(settings for tfstyle.train, held-out dataset) of one kind."""
+    """(settings for tfstyle.train, held-out scorer) of one kind; the scorer is built in float32."""
     from tfstyle.data import load_paired
     from tfstyle.data.images import load_images
 
@@ -71,21 +96,21 @@ def experiment(kind, steps):
         root = facades_split()
         settings = {"dataset": str(root), "direction": "BtoA", "image_size": 128, "epochs": max(1, steps // 24)}
         held_out = load_paired(str(root), "val", 128, direction="BtoA", batch_size=1)
-        return settings, held_out
+        return settings, run_evaluate(held_out)
     if not os.path.exists(HED_WEIGHTS):
         raise SystemExit(f"{HED_WEIGHTS} missing: run python benchmarks/hed_vgg16.py first")
     root = photo_split()
     settings = {"dataset": str(root), "style": str(STYLES / "starry_night.jpg"), "vgg_weights": HED_WEIGHTS,
                 "image_size": 128, "epochs": max(1, -(-steps // 275))}  # fmt: skip
-    held_out = load_images(str(root), "test", 128, batch_size=4, shuffle=False).take(4)
-    return settings, held_out
+    held_out = load_images(str(root), "test", 128, batch_size=4, shuffle=False)
+    return settings, Float32Judge(settings, held_out)
 
 
 def train_one(kind, precision, seed, steps, every, out):
     import tfstyle
 
-    settings, held_out = experiment(kind, steps)
-    callback = HeldOut(held_out, every)
+    settings, score = experiment(kind, steps)
+    callback = HeldOut(score, every)
     stop = StopAt(steps)
     shutil.rmtree(out, ignore_errors=True)
     tfstyle.train(kind, out=out, verbose=0, callbacks=[callback, stop], precision=precision, seed=seed,

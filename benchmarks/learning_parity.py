@@ -185,19 +185,19 @@ def _kid(real, fake):
     return kernel_inception_distance(real, fake, subsets=50, subset_size=100)[0]
 
 
-def _plot(curves, path):
+def _plot(curves, path, ylabel="generator loss", title="CycleGAN: tfstyle vs PyTorch"):
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
     figure, axis = pyplot.subplots(figsize=(7, 4), dpi=100)
-    window = 50
+    window = min(50, min(len(values) for values in curves.values()))
     for (name, seed), values in curves.items():
         smooth = np.convolve(values, np.ones(window) / window, mode="valid")
         axis.plot(np.arange(window, len(values) + 1), smooth, label=f"{name}, seed {seed}",
                   linestyle="-" if name == "tfstyle" else "--")  # fmt: skip
-    axis.set(xlabel="step", ylabel=f"generator loss ({window}-step mean)", title="CycleGAN: tfstyle vs PyTorch")
+    axis.set(xlabel="step", ylabel=f"{ylabel} ({window}-step mean)", title=title)
     axis.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path)

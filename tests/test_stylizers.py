@@ -51,6 +51,25 @@ def test_fast_style_fit_lowers_the_loss(paintings):
     assert last < 0.5 * first, (first, last)
 
 
+def test_fast_style_objective_judges_outputs_from_elsewhere_in_float32(paintings):
+    """`objective` is the training loss for any outputs: a float32 model scores bf16 outputs (or another
+    framework's) on its own loss network, and its own outputs exactly as `evaluate` does."""
+    keras.utils.set_random_seed(0)
+    judge = FastStyle(alpha=0.25, vgg_weights=None)
+    judge.compile(style_image=read_image(paintings / "painting0.png"))
+    photos = next(iter(tfstyle.data.images.load_images("synthetic/stripes", image_size=SIZE, batch_size=4, count=8)))
+    own = judge.objective(photos, judge.stylizer(photos, training=False))
+    evaluated = judge.evaluate(tf.data.Dataset.from_tensors(photos), verbose=0, return_dict=True)
+    for name in ("loss", "content", "style"):
+        np.testing.assert_allclose(float(own[name]), evaluated[name], rtol=1e-5)
+    untouched = judge.objective(photos, photos)  # the photos as their own stylisation: no content loss
+    assert float(untouched["content"]) == 0.0 and float(untouched["style"]) > 0.0
+    halved = judge.objective(photos, tf.cast(judge.stylizer(photos), tf.bfloat16))
+    assert all(value.dtype == tf.float32 for value in halved.values())
+    np.testing.assert_allclose(float(halved["loss"]), float(own["loss"]), rtol=0.05)  # bf16 rounding of the pixels only
+    assert float(halved["loss"]) != float(own["loss"])
+
+
 @pytest.mark.slow
 def test_fast_style_run_resumes_translates_scores_and_exports_every_mode(tmp_path, paintings):
     run = tmp_path / "stripes"

@@ -116,8 +116,16 @@ class FastStyle(FeedForwardStylizer):
         return tf.cast(feats[CONTENT_LAYER], tf.float32) * FEATURE_SCALE
 
     def _loss_terms(self, images, training):
-        styled = self.stylizer(images, training=training)
-        target = tf.stop_gradient(self._content_features(images))
+        return self.objective(images, self.stylizer(images, training=training))
+
+    def objective(self, photos, styled):
+        """The training objective's terms for given outputs: {"loss", "content", "style", "tv"}, each a batch mean.
+
+        `styled` may come from any network (another run, another precision, another framework), so outputs are
+        compared on one loss network: a float32 `FastStyle` scores the outputs of bf16-trained networks, and the
+        learning-parity benchmark scores a PyTorch reference's. Both arguments are [-1, 1] batches.
+        """
+        target = tf.stop_gradient(self._content_features(photos))
         out = self._features(styled)
         content = self.weights_["content"] * tf.reduce_mean(tf.square(out[0] - target))
         style = self.weights_["style"] * tf.add_n([tf.reduce_mean(tf.square(_gram(f) - g))
