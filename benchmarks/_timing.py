@@ -1,10 +1,17 @@
 """Shared by the training-step benchmarks: alternate implementations over rounds, print one Markdown table."""
 
+import os
 import statistics
 import time
 
 TORCH = "PyTorch 2.13 (eager)"
 TORCH_BF16 = "PyTorch 2.13 (eager, autocast bfloat16)"
+
+
+def usable_cores():
+    """The cores this process may run on (`taskset -c 0 python ...` runs a learning benchmark on one core, so two
+    can share the machine without either oversubscribing it); TensorFlow sizes its thread pools the same way."""
+    return len(os.sched_getaffinity(0))
 
 
 def cpu_report():

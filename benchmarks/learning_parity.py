@@ -26,6 +26,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _photos import PHOTOS, link_split  # noqa: E402
+from _timing import usable_cores  # noqa: E402
 from hed_vgg16 import convert  # noqa: E402
 
 HELD_OUT_EVERY = 5
@@ -84,7 +85,7 @@ def train_torch(root, args, seed):
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(usable_cores())
     load = round(args.size * 286 / 256 / 2) * 2
 
     def images(domain):

@@ -31,6 +31,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from _photos import STYLES, photo_split  # noqa: E402
+from _timing import usable_cores  # noqa: E402
 from hed_vgg16 import convert  # noqa: E402
 from learning_parity import _plot, _unroll  # noqa: E402
 
@@ -87,7 +88,7 @@ def reference(seed):
 
     torch.manual_seed(seed)
     np.random.seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(usable_cores())
     return ref.FastStyle(style_image(str(PAINTING)).astype(np.float32), ref.VGG16Features(convert()))
 
 

@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from bf16_quality import facades_split  # noqa: E402
+from _timing import usable_cores  # noqa: E402
 from hed_vgg16 import convert  # noqa: E402
 
 SIZE = 128
@@ -59,7 +60,7 @@ def train_torch(root, steps, seed):
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(usable_cores())
     load = default_load_size(SIZE)
 
     def pair(path):  # (labels, photo): the right half is the input in BtoA
