@@ -154,15 +154,18 @@ def test_cyclegan_learns_stripes_and_cycle_l1_falls():
     assert int(model.pool_a.count.numpy()) == 8
 
 
-def test_fused_passes_keep_the_maths_of_separate_passes():
+@pytest.mark.parametrize("lambda_identity", [0.5, 0.0])
+def test_fused_passes_keep_the_maths_of_separate_passes(lambda_identity):
     """One step with SGD(lr=1), so each weight moves by exactly its gradient and magnitudes count (Adam's first
-    step is about lr·sign(g) and would hide a gradient off by a factor)."""
+    step is about lr·sign(g) and would hide a gradient off by a factor). With and without the identity passes,
+    which change what is batched together."""
     data = next(iter(load_unpaired("synthetic/stripes", image_size=32, batch_size=2, count=4)))
     models, before = [], None
     for fuse in (True, False):
         keras.utils.set_random_seed(3)
         model = CycleGAN(image_size=32, n_blocks=1, ngf=4, ndf=4, pool_size=4, seed=0)
-        model.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), fuse_passes=fuse)
+        model.compile(g_optimizer=keras.optimizers.SGD(1.0), d_optimizer=keras.optimizers.SGD(1.0), fuse_passes=fuse,
+                      lambda_identity=lambda_identity)
         models.append(model)
     for name, network in models[0].networks().items():
         models[1].networks()[name].set_weights(network.get_weights())
