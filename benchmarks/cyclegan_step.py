@@ -35,7 +35,9 @@ def torch_runner(size):
     import torch
     from torch import nn
 
-    torch.set_num_threads(2)
+    from _timing import usable_cores
+
+    torch.set_num_threads(usable_cores())
     norm = lambda c: nn.InstanceNorm2d(c)  # noqa: E731  (affine=False, as the reference)
 
     class Residual(nn.Module):

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 import torch
 
+from _timing import usable_cores
 from tfstyle.data import read_image
 from tfstyle.style import stylize
 from tfstyle.style.presets import settings_for
@@ -108,7 +109,7 @@ def main():
     parser.add_argument("--timing-evals", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(usable_cores())
     keras.utils.set_random_seed(0)
     s = settings_for("pytorch-tutorial", max_size=args.size)
     weights_file = "/tmp/vgg19_random_notop.weights.h5"

@@ -38,9 +38,10 @@ def main():
     import torch
 
     import _torch_cyclegan as ref
+    from _timing import usable_cores
     from tfstyle import CycleGAN
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(usable_cores())
     keras.utils.set_random_seed(0)
     ours = CycleGAN(image_size=args.size, n_blocks=args.blocks, ngf=args.ngf, pool_size=args.pool_size, seed=0)
     if args.keras_adam:

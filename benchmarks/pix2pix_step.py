@@ -39,8 +39,9 @@ def torch_runner():
     import torch
 
     import _torch_pix2pix as ref
+    from _timing import usable_cores
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(usable_cores())
     model = ref.Pix2Pix(num_downs=8)
     x, y = torch.rand(1, 3, 256, 256) * 2 - 1, torch.rand(1, 3, 256, 256) * 2 - 1
 
