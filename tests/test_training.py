@@ -151,3 +151,48 @@ def test_adam_is_kingma_and_ba_algorithm_1():
     np.testing.assert_allclose(run(Adam(lr, beta_1=b1)), theta, rtol=1e-4)
     keras_theta = run(keras.optimizers.Adam(lr, beta_1=b1, epsilon=eps))
     assert abs(keras_theta[3] - theta[3]) > 0.5 * abs(theta[3])  # tiny gradients: where the two forms part
+
+
+def test_adam_fused_kernel_takes_the_element_wise_steps():
+    """The fused ResourceApplyAdam update (dense gradients, also bf16 ones onto float32 weights) and the
+    element-wise ops (kept for sparse gradients) move the weights and both moments alike, step after step."""
+    from tfstyle.training.optimizers import Adam
+
+    class ElementWise(Adam):
+        def update_step(self, gradient, variable, learning_rate):
+            return self._update_step_ops(gradient, variable, learning_rate)
+
+    rng = np.random.default_rng(1)
+    start = rng.normal(size=(3, 5)).astype(np.float32)
+    gradients = [(rng.normal(size=(3, 5)) * 10.0 ** rng.integers(-9, 1, size=(3, 5))).astype(np.float32)
+                 for _ in range(12)]  # fmt: skip
+
+    def run(optimizer, dtype):
+        variable = keras.Variable(start)
+        step = tf.function(lambda g: optimizer.apply_gradients([(tf.cast(g, dtype), variable)]))
+        for g in gradients:
+            step(tf.constant(g))
+        m, v = optimizer._momentums[0], optimizer._velocities[0]
+        return [np.asarray(variable), np.asarray(m), np.asarray(v)]
+
+    for dtype in (tf.float32, tf.bfloat16):
+        fused, element_wise = run(Adam(1e-2, beta_1=0.5), dtype), run(ElementWise(1e-2, beta_1=0.5), dtype)
+        for a, b in zip(fused, element_wise):  # float32 round-off, relative to each array's scale
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5 * np.abs(b).max())
+        assert not np.allclose(fused[0], start)  # the weights moved
+
+
+def test_adam_sparse_gradients_take_the_element_wise_path():
+    """An embedding's gradient is tf.IndexedSlices, which the fused kernel does not take: the rows still move."""
+    from tfstyle.training.optimizers import Adam
+
+    table = keras.Variable(np.ones((4, 2), np.float32))
+    optimizer = Adam(0.1)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.gather(table.value, [1, 3]))
+    gradient = tape.gradient(loss, table.value)
+    assert isinstance(gradient, tf.IndexedSlices)
+    optimizer.apply_gradients([(gradient, table)])
+    moved = np.asarray(table)
+    np.testing.assert_allclose(moved[[0, 2]], 1.0)
+    np.testing.assert_allclose(moved[[1, 3]], 0.9, rtol=1e-4)  # Adam's first step is lr in size

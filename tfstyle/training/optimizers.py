@@ -8,6 +8,7 @@ and inputs with either optimiser against a PyTorch reference.
 """
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -22,6 +23,32 @@ class Adam(keras.optimizers.Adam):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, name=name, **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
+        if isinstance(gradient, tf.IndexedSlices):
+            return self._update_step_ops(gradient, variable, learning_rate)
+        # One fused kernel instead of ~12 element-wise passes over each weight: TensorFlow's ResourceApplyAdam
+        # computes θ ← θ − lr·√(1 − β2ᵗ)/(1 − β1ᵗ) · m / (√v + ε'), which is Algorithm 1 exactly when
+        # ε' = ε·√(1 − β2ᵗ). Measured on the 54 M-weight U-Net (`benchmarks/adam_update.py`): 3× faster.
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), step)
+        beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), step)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        tf.raw_ops.ResourceApplyAdam(
+            var=_tf_variable(variable).handle,
+            m=_tf_variable(m).handle,
+            v=_tf_variable(v).handle,
+            beta1_power=beta_1_power,
+            beta2_power=beta_2_power,
+            lr=tf.cast(learning_rate, dtype),
+            beta1=tf.cast(self.beta_1, dtype),
+            beta2=tf.cast(self.beta_2, dtype),
+            epsilon=tf.cast(self.epsilon, dtype) * tf.sqrt(1 - beta_2_power),
+            grad=tf.cast(gradient, dtype),
+        )
+
+    def _update_step_ops(self, gradient, variable, learning_rate):
+        """The same update in element-wise ops (sparse gradients)."""
         lr = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         step = ops.cast(self.iterations + 1, variable.dtype)
@@ -33,3 +60,8 @@ class Adam(keras.optimizers.Adam):
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
         denominator = ops.add(ops.sqrt(ops.divide(v, correction_2)), self.epsilon)
         self.assign_sub(variable, ops.divide(ops.multiply(m, lr / correction_1), denominator))
+
+
+def _tf_variable(variable):
+    """The tf.Variable behind a Keras variable (under tf.distribute, the update's replica resolves its handle)."""
+    return variable.value if isinstance(variable, keras.Variable) else variable
