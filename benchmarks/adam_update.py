@@ -10,18 +10,14 @@ import argparse
 import numpy as np
 import tensorflow as tf
 
+from tfstyle.training.optimizers import Adam
 
-class ElementwiseAdam:
+
+class ElementwiseAdam(Adam):
     """tfstyle's Adam forced onto its element-wise path (the update before the fused kernel)."""
 
-    def __new__(cls, *args, **kwargs):
-        from tfstyle.training.optimizers import Adam
-
-        class _Elementwise(Adam):
-            def update_step(self, gradient, variable, learning_rate):
-                return self._update_step_ops(gradient, variable, learning_rate)
-
-        return _Elementwise(*args, **kwargs)
+    def update_step(self, gradient, variable, learning_rate):
+        return self._update_step_ops(gradient, variable, learning_rate)
 
 
 def tf_update(optimizer, variables, grads):
@@ -53,15 +49,16 @@ def main():
     from _timing import cpu_report, time_steps
     from tfstyle.models.resnet import resnet_generator
     from tfstyle.models.unet import unet_generator
-    from tfstyle.training.optimizers import Adam
 
     cpu_report()
     model = unet_generator(256) if args.model == "unet" else resnet_generator(9)
     variables = model.trainable_variables
     grads = [tf.random.normal(v.shape) * 1e-3 for v in variables]
     print(f"{args.model}: {sum(int(np.prod(v.shape)) for v in variables):,} weights in {len(variables)} variables")
-    runners = {"tfstyle Adam (fused kernel)": tf_update(Adam(2e-4, beta_1=0.5), variables, grads),
-               "tfstyle Adam (element-wise ops)": tf_update(ElementwiseAdam(2e-4, beta_1=0.5), variables, grads)}  # fmt: skip
+    runners = {
+        "tfstyle Adam (fused kernel)": tf_update(Adam(2e-4, beta_1=0.5), variables, grads),
+        "tfstyle Adam (element-wise ops)": tf_update(ElementwiseAdam(2e-4, beta_1=0.5), variables, grads),
+    }
     try:
         runners["torch.optim.Adam"] = torch_update([tuple(v.shape) for v in variables])
     except ImportError:
