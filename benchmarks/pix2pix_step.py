@@ -5,7 +5,7 @@ PatchGAN, vanilla GAN loss + 100·L1, Adam (2e-4, 0.5), the reference's update o
 fake, then G step against the updated D). Random weights and inputs (timing only). Rounds alternate the
 frameworks (the machine is noisy).
 
-Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2]   (needs: pip install torch==2.13.0)
+Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2] [--skip-xla] [--bf16]   (needs: pip install torch==2.13.0)
 """
 
 import argparse
@@ -57,14 +57,17 @@ def main():
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--bf16", action="store_true", help="also time mixed_bfloat16 and PyTorch's bf16 autocast")
+    parser.add_argument("--skip-xla", action="store_true", help="leave out the XLA row (it is not the default)")
     args = parser.parse_args()
     from _flops import conv_flops
     from _timing import TORCH, TORCH_BF16, compare, cpu_report, torch_bf16
 
     cpu_report()
 
-    runners = {"tfstyle tf.function": tf_runner(False, "sequential"), "tfstyle XLA": tf_runner(True, "sequential"),
-               TORCH: (torch_runner(), None)}  # fmt: skip
+    runners = {"tfstyle tf.function": tf_runner(False, "sequential")}
+    if not args.skip_xla:
+        runners["tfstyle XLA"] = tf_runner(True, "sequential")
+    runners[TORCH] = (torch_runner(), None)
     if args.bf16:
         from tfstyle.training import set_precision
 

@@ -225,3 +225,35 @@ def test_same_shaped_layers_get_different_initial_weights():
     assert abs(float(a.std()) - 0.02) < 0.005  # N(0, 0.02), as the reference
     u = unet_generator(64, ngf=4)
     assert not np.array_equal(u.get_layer("unet_down5").get_weights()[0], u.get_layer("unet_down6").get_weights()[0])
+
+
+@pytest.mark.parametrize("center,scale", [(True, True), (False, False)])
+def test_batch_norm_fused_kernels_compute_what_keras_batch_norm_does(rng, center, scale):
+    """Outputs, gradients (input, gamma, beta) and moving statistics of a training call equal Keras's layer."""
+    import keras
+    import tensorflow as tf
+
+    from tfstyle.models.layers import BatchNormalization
+
+    x = tf.constant(rng.normal(2.0, 3.0, (2, 5, 4, 6)).astype(np.float32))
+    upstream = tf.constant(rng.normal(size=(2, 5, 4, 6)).astype(np.float32))
+    settings = dict(momentum=0.9, epsilon=1e-5, center=center, scale=scale)
+    ours, theirs = BatchNormalization(**settings), keras.layers.BatchNormalization(**settings)
+    for layer in (ours, theirs):
+        layer.build(x.shape)
+        layer.set_weights([w.astype(np.float32) + 0.5 for w in layer.get_weights()])  # non-trivial gamma / stats
+    assert [w.name for w in ours.weights] == [w.name for w in theirs.weights]
+
+    def step(layer, images):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            y = layer(images, training=True)
+        return [y, *tape.gradient(y, [images, *layer.trainable_weights], upstream)]
+
+    for got, expected in zip(tf.function(step)(ours, x), step(theirs, x)):
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    for got, expected in zip(ours.get_weights(), theirs.get_weights()):  # moving mean and biased variance
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False), rtol=1e-5, atol=1e-5)
+    graph = tf.function(lambda t: ours(t, training=True)).get_concrete_function(x).graph
+    assert "FusedBatchNormV3" in {op.type for op in graph.get_operations()}  # the kernel is really used

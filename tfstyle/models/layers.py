@@ -100,6 +100,43 @@ class InstanceNormalization(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="tfstyle")
+class BatchNormalization(layers.BatchNormalization):
+    """`keras.layers.BatchNormalization` whose training calls run TensorFlow's fused batch-norm kernels.
+
+    Keras normalises op by op (mean, squared difference, mean, then the normalisation), and its gradient is a
+    dozen more element-wise passes. TensorFlow's FusedBatchNormV3 and its gradient kernel do each in one. Measured
+    on the Pix2Pix step at 256 px (U-Net-256 and PatchGAN, 2-core Ice Lake Xeon, float32, one process, rounds
+    alternated): 0.906 vs 0.954 s best. The moving statistics are updated as Keras does, with the biased batch
+    variance: the kernel returns the Bessel-corrected one, which is scaled back by (n - 1) / n. Inference,
+    export, masks, renorm, synchronized batch norm, an axis other than the last, inputs that are not 4-D and
+    other backends take Keras's own path, so the layer computes what `keras.layers.BatchNormalization` does.
+    bfloat16 activations go in as they are; the kernel keeps its statistics in float32.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable and mask is None and self._fused_kernel_applies(inputs)):
+            return super().call(inputs, training=training, mask=mask)
+        import tensorflow as tf
+
+        channels = inputs.shape[-1]
+        gamma = tf.cast(self.gamma, tf.float32) if self.scale else tf.ones([channels])
+        beta = tf.cast(self.beta, tf.float32) if self.center else tf.zeros([channels])
+        outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(inputs, gamma, beta, epsilon=self.epsilon,
+                                                                   is_training=True)  # fmt: skip
+        count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), tf.float32)
+        variance = variance * (count - 1.0) / tf.maximum(count, 1.0)  # back to the biased variance Keras keeps
+        momentum = self.momentum
+        self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
+        self.moving_variance.assign(self.moving_variance * momentum + variance * (1.0 - momentum))
+        return tf.cast(outputs, self.compute_dtype)
+
+    def _fused_kernel_applies(self, inputs):
+        last_axis = self.axis in (-1, len(inputs.shape) - 1)
+        plain = not (self.renorm or getattr(self, "synchronized", False))
+        return keras.backend.backend() == "tensorflow" and len(inputs.shape) == 4 and last_axis and plain
+
+
+@keras.saving.register_keras_serializable(package="tfstyle")
 class ReflectionPadding2D(layers.Layer):
     """Reflection padding of `padding` pixels on each side of H and W (PyTorch's ReflectionPad2d).
 
@@ -182,7 +219,7 @@ class NearestUpsampling2D(layers.Layer):
 
 def _batch_norm(name):
     # PyTorch BatchNorm2d defaults: momentum 0.1 (Keras 0.9), eps 1e-5; reference init gamma ~ N(1, 0.02).
-    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT(), name=name)
+    return BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT(), name=name)
 
 
 def _instance_norm(name):
