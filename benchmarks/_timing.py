@@ -69,7 +69,8 @@ def compare(runners, steps, rounds, step_flops):
         reference = TORCH_BF16 if "bfloat16" in name and TORCH_BF16 in results else TORCH
         if reference in results:
             # best: the least-disturbed round of each; median: the typical round, which noise shifts less often
-            ratio = f"{best / min(results[reference]):.2f}x / {statistics.median(times) / statistics.median(results[reference]):.2f}x"
+            typical = statistics.median(times) / statistics.median(results[reference])
+            ratio = f"{best / min(results[reference]):.2f}x / {typical:.2f}x"
         else:
             ratio = f"{best / fastest:.2f}x of fastest"
         print(f"| {name} | {', '.join(f'{t:.3f}' for t in times)} | {best:.3f} | {ratio} | {step_flops / best / 1e9:.0f} |")

@@ -5,7 +5,8 @@ PatchGAN, vanilla GAN loss + 100·L1, Adam (2e-4, 0.5), the reference's update o
 fake, then G step against the updated D). Random weights and inputs (timing only). Rounds alternate the
 frameworks (the machine is noisy).
 
-Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2] [--skip-xla] [--bf16]   (needs: pip install torch==2.13.0)
+Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2] [--skip-xla] [--bf16]
+(needs: pip install torch==2.13.0)
 """
 
 import argparse

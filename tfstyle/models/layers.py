@@ -121,8 +121,8 @@ class BatchNormalization(layers.BatchNormalization):
         channels = inputs.shape[-1]
         gamma = tf.cast(self.gamma, tf.float32) if self.scale else tf.ones([channels])
         beta = tf.cast(self.beta, tf.float32) if self.center else tf.zeros([channels])
-        outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(inputs, gamma, beta, epsilon=self.epsilon,
-                                                                   is_training=True)  # fmt: skip
+        normalise = tf.compat.v1.nn.fused_batch_norm
+        outputs, mean, variance = normalise(inputs, gamma, beta, epsilon=self.epsilon, is_training=True)
         count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), tf.float32)
         variance = variance * (count - 1.0) / tf.maximum(count, 1.0)  # back to the biased variance Keras keeps
         momentum = self.momentum
