@@ -5,7 +5,7 @@ PatchGAN, vanilla GAN loss + 100·L1, Adam (2e-4, 0.5), the reference's update o
 fake, then G step against the updated D). Random weights and inputs (timing only). Rounds alternate the
 frameworks (the machine is noisy).
 
-Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2] [--skip-xla] [--bf16]
+Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2] [--skip-xla] [--bf16] [--keras-batch-norm]
 (needs: pip install torch==2.13.0)
 """
 
@@ -13,13 +13,29 @@ import argparse
 
 
 
-def tf_runner(jit, update):
+def keras_batch_norm(name):
+    """Keras's own BatchNormalization (op by op), with the settings of `tfstyle.models.layers._batch_norm`."""
+    import keras
+
+    from tfstyle.models.layers import GAMMA_INIT
+
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT(), name=name)
+
+
+def tf_runner(jit, update, batch_norm=None):
+    """A timed tfstyle step; `batch_norm`, a norm-layer factory, replaces tfstyle's fused batch norm."""
     import keras
     import tensorflow as tf
 
     from tfstyle import Pix2Pix
+    from tfstyle.models import NORMS
 
-    model = Pix2Pix(image_size=256)
+    fused = NORMS["batch"]
+    NORMS["batch"] = batch_norm or fused  # the networks look their norm up in NORMS while they are built
+    try:
+        model = Pix2Pix(image_size=256)
+    finally:
+        NORMS["batch"] = fused
     model.compile(jit_compile=jit, update=update)
     x = tf.random.uniform((1, 256, 256, 3), -1, 1)
     y = tf.random.uniform((1, 256, 256, 3), -1, 1)
@@ -59,6 +75,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--bf16", action="store_true", help="also time mixed_bfloat16 and PyTorch's bf16 autocast")
     parser.add_argument("--skip-xla", action="store_true", help="leave out the XLA row (it is not the default)")
+    keras_bn_help = "also time the step with Keras's op-by-op BatchNormalization instead of the fused one"
+    parser.add_argument("--keras-batch-norm", action="store_true", help=keras_bn_help)
     args = parser.parse_args()
     from _flops import conv_flops
     from _timing import TORCH, TORCH_BF16, compare, cpu_report, torch_bf16
@@ -68,6 +86,8 @@ def main():
     runners = {"tfstyle tf.function": tf_runner(False, "sequential")}
     if not args.skip_xla:
         runners["tfstyle XLA"] = tf_runner(True, "sequential")
+    if args.keras_batch_norm:
+        runners["tfstyle, Keras batch norm"] = tf_runner(False, "sequential", keras_batch_norm)
     runners[TORCH] = (torch_runner(), None)
     if args.bf16:
         from tfstyle.training import set_precision
