@@ -14,12 +14,12 @@ import argparse
 
 
 def keras_batch_norm(name):
-    """Keras's own BatchNormalization (op by op), with the settings of `tfstyle.models.layers._batch_norm`."""
+    """Keras's own BatchNormalization (op by op), configured as tfstyle's batch norm."""
     import keras
 
-    from tfstyle.models.layers import GAMMA_INIT
+    from tfstyle.models.layers import _batch_norm
 
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, gamma_initializer=GAMMA_INIT(), name=name)
+    return keras.layers.BatchNormalization.from_config(_batch_norm(name).get_config())
 
 
 def tf_runner(jit, update, batch_norm=None):

@@ -104,13 +104,15 @@ class BatchNormalization(layers.BatchNormalization):
     """`keras.layers.BatchNormalization` whose training calls run TensorFlow's fused batch-norm kernels.
 
     Keras normalises op by op (mean, squared difference, mean, then the normalisation), and its gradient is a
-    dozen more element-wise passes. TensorFlow's FusedBatchNormV3 and its gradient kernel do each in one. On the Pix2Pix
-    step at 256 px (`benchmarks/pix2pix_step.py --keras-batch-norm`, 2-core Ice Lake Xeon, float32) the median
-    round took 0.82 s against 0.88 s with Keras's layer (best rounds 0.773 vs 0.782 s). The moving statistics are updated as Keras does, with the biased batch
-    variance: the kernel returns the Bessel-corrected one, which is scaled back by (n - 1) / n. Inference,
-    export, masks, renorm, synchronized batch norm, an axis other than the last, inputs that are not 4-D and
-    other backends take Keras's own path, so the layer computes what `keras.layers.BatchNormalization` does.
-    bfloat16 activations go in as they are; the kernel keeps its statistics in float32.
+    dozen more element-wise passes; TensorFlow's FusedBatchNormV3 and its gradient kernel do each in one. On the
+    Pix2Pix step at 256 px (`benchmarks/pix2pix_step.py --keras-batch-norm`, 2-core Ice Lake Xeon, float32) the
+    median round took 0.82 s against 0.88 s with Keras's layer (best rounds 0.773 vs 0.782 s).
+
+    The moving statistics are updated as Keras does, with the biased batch variance: the kernel returns the
+    Bessel-corrected one, which is scaled back by (n - 1) / n. Inference, export, masks, renorm, synchronized
+    batch norm, an axis other than the last, inputs that are not 4-D and other backends take Keras's own path, so
+    the layer computes what `keras.layers.BatchNormalization` does. bfloat16 activations go in as they are; the
+    kernel keeps its statistics in float32.
     """
 
     def call(self, inputs, training=None, mask=None):

@@ -32,8 +32,8 @@ class Adam(keras.optimizers.Adam):
         step = tf.cast(self.iterations + 1, dtype)
         beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), step)
         beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), step)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
         tf.raw_ops.ResourceApplyAdam(
             var=_tf_variable(variable).handle,
             m=_tf_variable(m).handle,
@@ -54,8 +54,8 @@ class Adam(keras.optimizers.Adam):
         step = ops.cast(self.iterations + 1, variable.dtype)
         correction_1 = 1 - ops.power(ops.cast(self.beta_1, variable.dtype), step)
         correction_2 = 1 - ops.power(ops.cast(self.beta_2, variable.dtype), step)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
         denominator = ops.add(ops.sqrt(ops.divide(v, correction_2)), self.epsilon)
