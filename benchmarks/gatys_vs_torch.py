@@ -9,6 +9,7 @@ Part 2: wall time to reach the loss PyTorch reaches after `--evals` evaluations 
 may use its multi-scale mode.
 
 Run: python benchmarks/gatys_vs_torch.py [--size 384] [--evals 300] [--timing-evals 15] [--rounds 3]
+          [--plot benchmarks/gatys_vs_torch.png]
 """
 
 import argparse
@@ -108,6 +109,8 @@ def main():
     parser.add_argument("--evals", type=int, default=300)
     parser.add_argument("--timing-evals", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
+    default_plot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gatys_vs_torch.png")
+    parser.add_argument("--plot", default=default_plot, help="where the loss-against-time plot goes")
     args = parser.parse_args()
     torch.set_num_threads(usable_cores())
     keras.utils.set_random_seed(0)
@@ -170,7 +173,7 @@ def main():
             print(f"tfstyle {label}: reached {target:.4g} in {reached['t']:.1f} s ({reached['t'] / torch_time:.2f}x PyTorch)")
         else:
             print(f"tfstyle {label}: did not reach {target:.4g} within the budget ({time.perf_counter() - start:.1f} s)")
-    plot_curves(curves, target, args.size, os.path.join(os.path.dirname(os.path.abspath(__file__)), "gatys_vs_torch.png"))
+    plot_curves(curves, target, args.size, args.plot)
 
 
 def plot_curves(curves, target, size, path):

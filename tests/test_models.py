@@ -110,15 +110,24 @@ def test_instance_norm_training_kernels_match_the_exported_form(rng):
         np.testing.assert_allclose(got[1], reference[1], atol=1e-4)
 
 
-@pytest.mark.parametrize("shape,kernel", [((2, 9, 8, 5), (3, 3, 5, 4)), ((1, 12, 12, 6), (7, 7, 6, 3))])
-def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, shape, kernel):
+FORWARD_GRADIENT_CASES = [  # (input shape, kernel shape, padding)
+    ((2, 9, 8, 5), (3, 3, 5, 4), "VALID"),
+    ((1, 12, 12, 6), (7, 7, 6, 3), "VALID"),
+    ((2, 9, 8, 5), (3, 3, 5, 4), "SAME"),
+    ((1, 10, 11, 3), (5, 5, 3, 2), "SAME"),
+]
+
+
+@pytest.mark.parametrize("shape,kernel,padding", FORWARD_GRADIENT_CASES)
+def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, shape, kernel, padding):
     import tensorflow as tf
 
     from tfstyle.models.conv import conv2d_forward_gradients
 
     x = tf.constant(rng.normal(size=shape).astype(np.float32))
     w = tf.constant(rng.normal(size=kernel).astype(np.float32))
-    out_shape = (shape[0], shape[1] - kernel[0] + 1, shape[2] - kernel[1] + 1, kernel[3])
+    lost = 0 if padding == "SAME" else 1  # rows and columns a VALID convolution loses, per kernel pixel
+    out_shape = (shape[0], shape[1] - lost * (kernel[0] - 1), shape[2] - lost * (kernel[1] - 1), kernel[3])
     upstream = tf.constant(rng.normal(size=out_shape).astype(np.float32))
 
     def value_and_grads(conv):
@@ -127,9 +136,44 @@ def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, sha
             y = conv(x, w)
         return [y, *tape.gradient(y, [x, w], upstream)]
 
-    expected = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"))
-    for got, want in zip(value_and_grads(conv2d_forward_gradients), expected):
+    expected = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, padding))
+    for got, want in zip(value_and_grads(lambda a, b: conv2d_forward_gradients(a, b, padding)), expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 10, 3), (1, 9, 7, 4)])  # even, and odd sizes ("valid" drops a row)
+def test_max_pooling_gradient_is_tensorflows_ties_included(rng, monkeypatch, shape):
+    import tensorflow as tf
+
+    from tfstyle.models import conv, pooling
+
+    # ReLU'd values rounded to quarters: many windows tie, at zero and above it (flat image regions)
+    values = np.round(np.maximum(rng.normal(size=shape), 0) * 4) / 4
+    x = tf.constant(values.astype(np.float32))
+    upstream = tf.constant(rng.normal(size=(shape[0], shape[1] // 2, shape[2] // 2, shape[3])).astype(np.float32))
+
+    def value_and_grad(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+        return y, tape.gradient(y, x, upstream)
+
+    want = value_and_grad(keras.layers.MaxPooling2D())
+    calls = []
+    original = pooling.max_pool_2x2
+    monkeypatch.setattr(pooling, "max_pool_2x2", lambda t: calls.append(1) or original(t))
+    for onednn in (False, True):
+        monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
+        monkeypatch.setattr(pooling, "onednn_enabled", lambda: onednn)
+        got = value_and_grad(pooling.MaxPooling2D())
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    assert len(calls) == 1  # the element-wise gradient without oneDNN only
+    h, w = shape[1] // 2, shape[2] // 2
+    windows = values[:, : 2 * h, : 2 * w].reshape(shape[0], h, 2, w, 2, shape[3])
+    largest = windows.max(axis=(2, 4), keepdims=True)
+    tied = (windows == largest).sum(axis=(2, 4)) > 1
+    assert tied[largest[:, :, 0, :, 0] > 0].any() and tied[largest[:, :, 0, :, 0] == 0].any()  # both kinds of tie
 
 
 def test_generator_trains_with_the_same_gradients_on_either_convolution_path(monkeypatch):

@@ -33,6 +33,22 @@ def test_gram_and_style_normalisations_against_numpy(rng):
     np.testing.assert_allclose(gram_style_loss(f, A, "pytorch"), (((G - A) / (n * m)) ** 2).mean(), rtol=1e-5)
 
 
+def test_batch_gram_and_its_one_matmul_gradient_against_numpy(rng):
+    from tfstyle.style.losses import batch_gram
+
+    f = rng.normal(size=(2, 5, 6, 4)).astype(np.float32)
+    upstream = rng.normal(size=(2, 4, 4)).astype(np.float32)  # not symmetric: both halves of dG must count
+    flat = f.reshape(2, 30, 4)
+    x = tf.constant(f)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        gram = batch_gram(x)
+    np.testing.assert_allclose(gram, flat.transpose(0, 2, 1) @ flat, rtol=1e-5)
+    # d<G, U>/dF = F·(U + Uᵀ) for G = FᵀF
+    want = (flat @ (upstream + upstream.transpose(0, 2, 1))).reshape(f.shape)
+    np.testing.assert_allclose(tape.gradient(gram, x, upstream), want, rtol=1e-4, atol=1e-5)
+
+
 def test_content_tv_meanstd_mrf_against_numpy(rng):
     f, p = feats(rng), feats(rng)
     np.testing.assert_allclose(content_loss(f, p, "gatys"), 0.5 * ((f - p) ** 2).sum(), rtol=1e-5)

@@ -13,6 +13,7 @@ from tfstyle.errors import TfstyleError
 from tfstyle.models.transformer import transformer_network
 from tfstyle.style.distances import StyleJudge
 from tfstyle.style.features import FeatureExtractor
+from tfstyle.style.losses import batch_gram
 from tfstyle.training.callbacks import image_grid
 from tfstyle.style.stylizer import FeedForwardStylizer
 from tfstyle.training.settings import TrainSettings, setting
@@ -200,4 +201,4 @@ def _gram(features):
     """FᵀF / (C·H·W) per image, the reference's normalisation: (B, H, W, C) -> (B, C, C)."""
     shape = tf.shape(features)
     size = tf.cast(shape[1] * shape[2] * shape[3], features.dtype)
-    return tf.einsum("bhwc,bhwd->bcd", features, features) / size
+    return batch_gram(features) / size

@@ -3,6 +3,7 @@
 import keras
 
 from tfstyle.models.conv import Conv2D
+from tfstyle.models.pooling import MaxPooling2D
 from tfstyle.models.pretrained import load_application
 
 BACKBONES = {
@@ -50,7 +51,8 @@ def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max", option="we
 
 def _rebuilt(model, pooling):
     """The same VGG (copied layers and weights) with `tfstyle.models.Conv2D` convolutions, whose input gradients
-    run as forward convolutions on CPUs without oneDNN, and average pooling instead of max when asked."""
+    run as forward convolutions on CPUs without oneDNN, and `tfstyle.models.MaxPooling2D` pools, whose gradients
+    skip TensorFlow's one-thread MaxPoolGrad there (average pooling instead of max when asked)."""
     x = inputs = keras.Input((None, None, 3), name="image")
     for layer in model.layers[1:]:
         if isinstance(layer, keras.layers.MaxPooling2D) and pooling == "avg":
@@ -58,6 +60,8 @@ def _rebuilt(model, pooling):
             continue
         if isinstance(layer, keras.layers.Conv2D):
             copy = Conv2D.from_config({**layer.get_config(), "forward_gradients": "always"})
+        elif isinstance(layer, keras.layers.MaxPooling2D):
+            copy = MaxPooling2D.from_config(layer.get_config())
         else:
             copy = layer.__class__.from_config(layer.get_config())
         x = copy(x)

@@ -14,8 +14,28 @@ import tensorflow as tf
 
 def gram_matrix(features):
     """G = FᵀF over spatial positions, unnormalised: (1, H, W, N) -> (N, N)."""
-    flat = tf.reshape(features, [-1, tf.shape(features)[-1]])
-    return tf.matmul(flat, flat, transpose_a=True)
+    return _gram(tf.reshape(features, [1, -1, tf.shape(features)[-1]]))[0]
+
+
+def batch_gram(features):
+    """G_b = F_bᵀF_b per image, unnormalised: (B, H, W, N) -> (B, N, N), with a one-matmul gradient.
+
+    Automatic differentiation of FᵀF takes two matmuls (dF = F·dGᵀ + F·dG); `_gram` adds dG and dGᵀ first (an
+    N×N sum) and multiplies once. On VGG's first layers F is tall and thin (384·384 × 64), each matmul over it
+    is memory-bound, and the Gram gradients were a quarter of a Gatys evaluation's time on an AVX2 EPYC.
+    """
+    shape = tf.shape(features)
+    return _gram(tf.reshape(features, [shape[0], shape[1] * shape[2], shape[3]]))
+
+
+@tf.custom_gradient
+def _gram(flat):
+    """(B, M, N) -> (B, N, N) = flatᵀ·flat; gradient flat·(dG + dGᵀ)."""
+
+    def grad(upstream):
+        return tf.matmul(flat, upstream + tf.linalg.matrix_transpose(upstream))
+
+    return tf.matmul(flat, flat, transpose_a=True), grad
 
 
 def _sizes(features):
