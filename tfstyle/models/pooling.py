@@ -2,8 +2,8 @@
 
 Why: without oneDNN (AVX2-only CPUs) TensorFlow's MaxPoolGrad is slow. On a 2-core AVX2 EPYC, VGG's first pool
 at 384 px (384×384×64) took 83–92 ms forward + backward with it and 34–46 ms with the element-wise form below;
-in a Gatys evaluation (ops run one at a time) its MaxPoolGrad alone was 163 ms of ~900 ms. Both give the same
-numbers (`tests/test_models.py` checks the gradient against TensorFlow's, ties included).
+in a Gatys evaluation (ops run one at a time) that MaxPoolGrad was 163 ms of about 1,070 ms of op time. Both
+give the same numbers (`tests/test_models.py` checks the gradient against TensorFlow's, ties included).
 
 MaxPoolGrad sends each window's upstream gradient to the first of its largest inputs in row-major order (one
 element, even when several tie: after a ReLU, all-zero windows are common). `_first_max_gradient` does the same:
