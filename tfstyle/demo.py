@@ -99,6 +99,7 @@ def _gatys(ctx):
                 "internet: `python -c \"import keras; keras.applications.VGG19(include_top=False)\"`, or pass "
                 "`--weights /path/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5`).")  # fmt: skip
         ctx["report"]["notes"].append(note)
+        print(f"      note: {note}", flush=True)
         result = stylize(ctx["photo"], ctx["style"], preset="quality", weights=None, max_size=b.gatys_size,
                          steps=b.gatys_steps, min_scale=b.gatys_size // 2, progress=ctx["progress"])  # fmt: skip
     small = [_fit(image, result.shape[0]) for image in (ctx["photo"], ctx["style"])]
