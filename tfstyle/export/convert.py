@@ -3,6 +3,7 @@
 import os
 import shutil
 import tempfile
+import warnings
 
 import keras
 import numpy as np
@@ -133,7 +134,16 @@ def convert_tflite(savedmodel, mode, calibration=None, io="float32"):
         if mode == "int8" and io == "uint8":
             converter.inference_input_type = tf.uint8
             converter.inference_output_type = tf.uint8
-    return converter.convert()
+    return run_converter(converter)
+
+
+def run_converter(converter):
+    """`converter.convert()` without the deprecation warning TensorFlow's own int8 calibrator triggers: it runs
+    `tf.lite.Interpreter` inside `convert()` and the warning asks users to migrate code they did not write
+    (tfstyle runs its files with ai_edge_litert's Interpreter)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"\s*Warning: tf.lite.Interpreter is deprecated", category=UserWarning)
+        return converter.convert()
 
 
 def write_bytes(path, content):

@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfstyle.errors import ExportError
+from tfstyle.export.convert import run_converter
 
 
 def _tfmot():
@@ -211,4 +212,4 @@ def qat_tflite(qat_model, calibration, io="float32"):
     if io == "uint8":
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.uint8
-    return converter.convert()
+    return run_converter(converter)
