@@ -55,7 +55,6 @@ class MaxPooling2D(keras.layers.MaxPooling2D):
         if not self._fast_gradient_applies():
             return super().call(inputs)
         shape = tf.shape(inputs)
-        # tf.slice, not [] indexing: for even sizes it and its gradient (a Pad) pass the tensor through uncopied
         even = tf.slice(inputs, [0, 0, 0, 0], [-1, shape[1] // 2 * 2, shape[2] // 2 * 2, -1])
         return max_pool_2x2(even)
 

@@ -52,7 +52,7 @@ def vgg_backbone(backbone="vgg19", weights="imagenet", pooling="max", option="we
 def _rebuilt(model, pooling):
     """The same VGG (copied layers and weights) with `tfstyle.models.Conv2D` convolutions, whose input gradients
     run as forward convolutions on CPUs without oneDNN, and `tfstyle.models.MaxPooling2D` pools, whose gradients
-    skip TensorFlow's one-thread MaxPoolGrad there (average pooling instead of max when asked)."""
+    skip TensorFlow's slow MaxPoolGrad there (average pooling instead of max when asked)."""
     x = inputs = keras.Input((None, None, 3), name="image")
     for layer in model.layers[1:]:
         if isinstance(layer, keras.layers.MaxPooling2D) and pooling == "avg":
