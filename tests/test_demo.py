@@ -60,3 +60,14 @@ def test_demo_page_opens_from_disk_in_a_browser(demo):
         browser.close()
     assert problems == [], problems
     assert len(widths) == 6 and min(widths) > 0, widths  # every <img> loaded and decoded
+
+
+def test_a_slow_int8_export_is_explained_in_the_demo():
+    """The exporter's loud 'int8 is SLOWER' line can fire on the demo's tiny network; the page says why."""
+    from tfstyle.demo import slow_int8_note
+
+    slow = {"warnings": ["!!! model_int8.tflite is 1.2x SLOWER than fp32 at 1 thread(s) (4.78 ms vs 3.98 ms) on this CPU"]}
+    note = slow_int8_note(slow, 64)
+    assert "64 px" in note and "benchmarks/RESULTS.md" in note
+    assert slow_int8_note({"warnings": []}, 64) is None
+    assert slow_int8_note({"warnings": ["skipped fp16: ..."]}, 64) is None
