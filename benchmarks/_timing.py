@@ -14,8 +14,9 @@ def usable_cores():
     return len(os.sched_getaffinity(0))
 
 
-def cpu_report():
-    """Prints the CPU, its bfloat16 flags and what `precision="auto"` picks here (with the reason)."""
+def cpu_report(bf16_rows=True):
+    """Prints the CPU, its bfloat16 flags and what `precision="auto"` picks here (with the reason); with `bf16_rows`,
+    also whether the benchmark's bf16 rows measure native bf16 or its emulation."""
     import platform
 
     from tfstyle.training.distribute import BF16_CPU_FLAGS, cpu_flags, resolve_precision
@@ -27,7 +28,7 @@ def cpu_report():
     policy, reason = resolve_precision("auto")
     print(f"CPU: {model}; flags: {' '.join(simd)}; bf16 native flags present: "
           f"{sorted(set(BF16_CPU_FLAGS) & flags) or 'none'}; precision auto -> {policy} ({reason})")
-    if policy == "float32":
+    if bf16_rows and policy == "float32":
         print("bfloat16 is emulated on this CPU: bf16 rows below measure the emulation, not a native speed-up")
 
 
@@ -52,6 +53,20 @@ def time_steps(run, steps, warmup=1):
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def paired_ratio(run, baseline, steps):
+    """Median over `steps` of run's time / baseline's time, the two alternating step by step: an A/B of two
+    variants of one library that the machine's slow drifts (other tenants) affect less than rounds do."""
+    ratios = []
+    for _ in range(steps):
+        seconds = []
+        for fn in (run, baseline):
+            start = time.perf_counter()
+            fn()
+            seconds.append(time.perf_counter() - start)
+        ratios.append(seconds[0] / seconds[1])
+    return statistics.median(ratios)
 
 
 def compare(runners, steps, rounds, step_flops):

@@ -6,11 +6,15 @@ fake, then G step against the updated D). Random weights and inputs (timing only
 frameworks (the machine is noisy).
 
 Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2] [--skip-xla] [--bf16] [--keras-batch-norm]
+     [--tensorflow-stride2] [--pairs N]
 (needs: pip install torch==2.13.0)
 """
 
 import argparse
 
+
+
+STRIDE2_TF = "tfstyle, TensorFlow's stride-2 kernels"
 
 
 def keras_batch_norm(name):
@@ -22,13 +26,14 @@ def keras_batch_norm(name):
     return keras.layers.BatchNormalization.from_config(_batch_norm(name).get_config())
 
 
-def tf_runner(jit, update, batch_norm=None):
-    """A timed tfstyle step; `batch_norm`, a norm-layer factory, replaces tfstyle's fused batch norm."""
+def tf_runner(jit, update, batch_norm=None, blocked_stride2=True):
+    """A timed tfstyle step; `batch_norm`, a norm-layer factory, replaces tfstyle's fused batch norm;
+    `blocked_stride2=False` traces the step with TensorFlow's stride-2 convolution kernels."""
     import keras
     import tensorflow as tf
 
     from tfstyle import Pix2Pix
-    from tfstyle.models import NORMS
+    from tfstyle.models import NORMS, conv
 
     fused = NORMS["batch"]
     NORMS["batch"] = batch_norm or fused  # the networks look their norm up in NORMS while they are built
@@ -42,7 +47,13 @@ def tf_runner(jit, update, batch_norm=None):
     step = model.make_train_function() or model.train_function
     ds = tf.data.Dataset.from_tensors((x, y)).repeat()
     iterator = iter(ds)
-    model.train_function(iterator)  # trace / compile
+    limits = conv.BLOCKED_MIN_SIZE, conv.BLOCKED_TRANSPOSED_MIN_SIZE
+    if not blocked_stride2:  # the limits are read while the step is traced
+        conv.BLOCKED_MIN_SIZE = conv.BLOCKED_TRANSPOSED_MIN_SIZE = 2**31
+    try:
+        model.train_function(iterator)  # trace / compile
+    finally:
+        conv.BLOCKED_MIN_SIZE, conv.BLOCKED_TRANSPOSED_MIN_SIZE = limits
     keras.utils.set_random_seed(0)
 
     def run():
@@ -77,9 +88,13 @@ def main():
     parser.add_argument("--skip-xla", action="store_true", help="leave out the XLA row (it is not the default)")
     keras_bn_help = "also time the step with Keras's op-by-op BatchNormalization instead of the fused one"
     parser.add_argument("--keras-batch-norm", action="store_true", help=keras_bn_help)
+    pairs_help = "also alternate tfstyle and PyTorch step by step N times and print the median per-step ratio"
+    parser.add_argument("--pairs", type=int, default=0, metavar="N", help=pairs_help)
+    stride2_help = "also time the step with TensorFlow's stride-2 kernels instead of the blocked forms (no oneDNN)"
+    parser.add_argument("--tensorflow-stride2", action="store_true", help=stride2_help)
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, TORCH_BF16, compare, cpu_report, torch_bf16
+    from _timing import TORCH, TORCH_BF16, compare, cpu_report, paired_ratio, torch_bf16
 
     cpu_report()
 
@@ -88,6 +103,8 @@ def main():
         runners["tfstyle XLA"] = tf_runner(True, "sequential")
     if args.keras_batch_norm:
         runners["tfstyle, Keras batch norm"] = tf_runner(False, "sequential", keras_batch_norm)
+    if args.tensorflow_stride2:
+        runners[STRIDE2_TF] = tf_runner(False, "sequential", blocked_stride2=False)
     runners[TORCH] = (torch_runner(), None)
     if args.bf16:
         from tfstyle.training import set_precision
@@ -103,6 +120,15 @@ def main():
     step_flops = 3 * g_flops + 3 * 3 * d_flops
     print(f"forward GFLOP: G {g_flops / 1e9:.1f}, D {d_flops / 1e9:.2f}; training step ≈ {step_flops / 1e9:.0f} GFLOP")
     compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
+    tfstyle_run = runners["tfstyle tf.function"][0]
+    if args.pairs:
+        ratio = paired_ratio(tfstyle_run, runners[TORCH][0], args.pairs)
+        print(f"step by step, alternating ({args.pairs} pairs): tfstyle takes {ratio:.3f}x PyTorch's time "
+              "(median of per-step ratios)")  # fmt: skip
+    if args.tensorflow_stride2:
+        ratio = paired_ratio(tfstyle_run, runners[STRIDE2_TF][0], args.pairs or 4 * args.steps)
+        print(f"step by step, alternating ({args.pairs or 4 * args.steps} pairs): the blocked stride-2 forms take "
+              f"{ratio:.3f}x the time of TensorFlow's stride-2 kernels (median of per-step ratios)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -141,6 +141,64 @@ def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, sha
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("shape", [(1, 8, 8, 3), (2, 10, 6, 5)])
+def test_stride2_convolution_by_space_to_depth_matches_tensorflow(rng, shape):
+    import tensorflow as tf
+
+    from tfstyle.models.conv import conv2d_stride2_blocked
+
+    x = tf.constant(rng.normal(size=shape).astype(np.float32))
+    w = tf.constant(rng.normal(size=(4, 4, shape[3], 7)).astype(np.float32))
+    upstream = tf.constant(rng.normal(size=(shape[0], shape[1] // 2 - 1, shape[2] // 2 - 1, 7)).astype(np.float32))
+
+    def value_and_grads(conv):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            y = conv(x, w)
+        return [y, *tape.gradient(y, [x, w], upstream)]
+
+    expected = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 2, "VALID"))
+    for got, want in zip(value_and_grads(conv2d_stride2_blocked), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="4×4"):
+        conv2d_stride2_blocked(x, w[:3, :3])
+
+
+@pytest.mark.parametrize("padding,size,blocked", [("same", 32, True), ("valid", 34, True), ("same", 16, False),
+                                                  ("valid", 33, False)])  # fmt: skip
+def test_stride2_conv_layer_uses_the_blocked_form_only_where_it_is_faster(rng, monkeypatch, padding, size, blocked):
+    """Even maps of 32 px or more, without oneDNN, in training calls; the same outputs and gradients either way."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv
+
+    calls = []
+    original = conv.conv2d_stride2_blocked
+    monkeypatch.setattr(conv, "conv2d_stride2_blocked", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
+    layer = conv.Conv2D(6, 4, 2, padding)
+    reference = keras.layers.Conv2D(6, 4, 2, padding)
+    x = tf.constant(rng.normal(size=(2, size, size, 3)).astype(np.float32))
+    reference.build(x.shape)
+    layer.build(x.shape)
+    layer.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
+    reference.set_weights(layer.get_weights())
+
+    def value_and_grads(module, training):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = module(x, training=training)
+            loss = tf.reduce_sum(y * tf.sin(y))
+        return [y, *tape.gradient(loss, [x, *module.trainable_variables])]
+
+    expected = value_and_grads(reference, False)
+    for got, want in zip(value_and_grads(layer, True), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    assert len(calls) == (1 if blocked else 0)
+    value_and_grads(layer, False)  # inference and export keep the plain convolution
+    assert len(calls) == (1 if blocked else 0)
+
+
 @pytest.mark.parametrize("shape", [(2, 8, 10, 3), (1, 9, 7, 4)])  # even, and odd sizes ("valid" drops a row)
 def test_max_pooling_gradient_is_tensorflows_ties_included(rng, monkeypatch, shape):
     import tensorflow as tf
@@ -301,3 +359,66 @@ def test_batch_norm_fused_kernels_compute_what_keras_batch_norm_does(rng, center
     np.testing.assert_allclose(ours(x, training=False), theirs(x, training=False), rtol=1e-5, atol=1e-5)
     graph = tf.function(lambda t: ours(t, training=True)).get_concrete_function(x).graph
     assert "FusedBatchNormV3" in {op.type for op in graph.get_operations()}  # the kernel is really used
+
+
+@pytest.mark.parametrize("size,filters,blocked", [(16, 16, True), (12, 16, False), (16, 3, False)])
+def test_transposed_conv_layer_uses_the_blocked_form_only_where_it_is_faster(rng, monkeypatch, size, filters, blocked):
+    """Maps of 16 px or more and 16 filters or more, without oneDNN, in training calls; the same outputs and
+    gradients either way (also for a non-square map)."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv
+
+    calls = []
+    original = conv.conv2d_transpose_blocked
+    monkeypatch.setattr(conv, "conv2d_transpose_blocked", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
+    layer = conv.Conv2DTranspose(filters, 4, 2, "same")
+    reference = keras.layers.Conv2DTranspose(filters, 4, 2, "same")
+    x = tf.constant(rng.normal(size=(2, size, size + 4, 5)).astype(np.float32))
+    reference.build(x.shape)
+    layer.build(x.shape)
+    layer.set_weights([0.2 * rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
+    reference.set_weights(layer.get_weights())
+
+    def value_and_grads(module, training):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = module(x, training=training)
+            loss = tf.reduce_sum(y * tf.sin(y))
+        return [y, *tape.gradient(loss, [x, *module.trainable_variables])]
+
+    expected = value_and_grads(reference, False)
+    for got, want in zip(tf.function(lambda: value_and_grads(layer, True))(), expected):  # in a graph, as in fit
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    assert len(calls) == (1 if blocked else 0)
+    value_and_grads(layer, False)  # inference and export keep the plain transposed convolution
+    assert len(calls) == (1 if blocked else 0)
+
+
+def test_pix2pix_networks_train_with_the_same_gradients_on_either_convolution_path(monkeypatch):
+    """U-Net and PatchGAN: TensorFlow's stride-2 kernels (oneDNN on) and the blocked forms agree."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv
+
+    calls, transposed_calls = [], []
+    original, original_transposed = conv.conv2d_stride2_blocked, conv.conv2d_transpose_blocked
+    monkeypatch.setattr(conv, "conv2d_stride2_blocked", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(conv, "conv2d_transpose_blocked", lambda *a: transposed_calls.append(1) or original_transposed(*a))
+    g, d = unet_generator(64, ngf=16, norm="instance", dropout=0), patchgan_discriminator(6, ndf=4, norm="instance")
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32))
+
+    def grads(onednn):
+        monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
+        with tf.GradientTape() as tape:
+            fake = g(x, training=True)
+            loss = tf.reduce_mean(tf.square(d(tf.concat([x, fake], -1), training=True))) + tf.reduce_mean(fake**2)
+        return tape.gradient(loss, g.trainable_variables + d.trainable_variables)
+
+    tensorflow_kernels, n_calls = grads(True), len(calls) + len(transposed_calls)
+    blocked = grads(False)
+    assert n_calls == 0 and len(calls) == 4  # U-Net's convs at 64 and 32 px, the PatchGAN's at 66 and 34 px
+    assert len(transposed_calls) == 1  # 16 → 32 px, 16 filters (smaller maps and the 3-filter output: TensorFlow's)
+    for got, want in zip(blocked, tensorflow_kernels):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)

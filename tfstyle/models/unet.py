@@ -5,6 +5,7 @@ import math
 import keras
 from keras import layers
 
+from tfstyle.models.conv import Conv2D, Conv2DTranspose
 from tfstyle.models.layers import CONV_INIT, conv_bias, norm_layer
 
 
@@ -65,20 +66,20 @@ def unet_generator(image_size=256, ngf=64, norm="batch", dropout=0.5, in_channel
         if i > 0:
             x = layers.LeakyReLU(0.2, name=f"unet_down{level}_lrelu")(x)
             skips.append(x)
-        x = layers.Conv2D(filters[i], 4, 2, "same", use_bias=use_bias, kernel_initializer=CONV_INIT(),
-                          name=f"unet_down{level}")(x)  # fmt: skip
+        x = Conv2D(filters[i], 4, 2, "same", use_bias=use_bias, kernel_initializer=CONV_INIT(),
+                   name=f"unet_down{level}")(x)  # fmt: skip
         if 0 < i < num_downs - 1:
             x = make_norm(f"unet_down{level}_norm")(x)
     for i in reversed(range(1, num_downs)):
         level = i + 1
         x = layers.ReLU(name=f"unet_up{level}_relu")(x)
-        x = layers.Conv2DTranspose(filters[i - 1], 4, 2, "same", use_bias=use_bias, kernel_initializer=CONV_INIT(),
-                                   name=f"unet_up{level}")(x)  # fmt: skip
+        x = Conv2DTranspose(filters[i - 1], 4, 2, "same", use_bias=use_bias, kernel_initializer=CONV_INIT(),
+                            name=f"unet_up{level}")(x)  # fmt: skip
         x = make_norm(f"unet_up{level}_norm")(x)
         if (num_downs - 1 - level) in dropout_levels:
             x = layers.Dropout(dropout, name=f"unet_up{level}_dropout")(x)
         x = layers.Concatenate(name=f"unet_skip{level}")([skips[i - 1], x])
     x = layers.ReLU(name="unet_up1_relu")(x)
-    x = layers.Conv2DTranspose(out_channels, 4, 2, "same", kernel_initializer=CONV_INIT(), name="unet_up1")(x)
+    x = Conv2DTranspose(out_channels, 4, 2, "same", kernel_initializer=CONV_INIT(), name="unet_up1")(x)
     outputs = layers.Activation("tanh", dtype="float32", name="unet_output")(x)
     return keras.Model(inputs, outputs, name=f"unet_generator_{num_downs}")
