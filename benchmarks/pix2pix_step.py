@@ -26,9 +26,9 @@ def keras_batch_norm(name):
     return keras.layers.BatchNormalization.from_config(_batch_norm(name).get_config())
 
 
-def tf_runner(jit, update, batch_norm=None, blocked_stride2=True):
+def tf_runner(jit, update, batch_norm=None, fast_stride2=True):
     """A timed tfstyle step; `batch_norm`, a norm-layer factory, replaces tfstyle's fused batch norm;
-    `blocked_stride2=False` traces the step with TensorFlow's stride-2 convolution kernels."""
+    `fast_stride2=False` traces the step with TensorFlow's stride-2 convolution kernels."""
     import keras
     import tensorflow as tf
 
@@ -47,13 +47,11 @@ def tf_runner(jit, update, batch_norm=None, blocked_stride2=True):
     step = model.make_train_function() or model.train_function
     ds = tf.data.Dataset.from_tensors((x, y)).repeat()
     iterator = iter(ds)
-    limits = conv.BLOCKED_MIN_SIZE, conv.BLOCKED_TRANSPOSED_MIN_SIZE
-    if not blocked_stride2:  # the limits are read while the step is traced
-        conv.BLOCKED_MIN_SIZE = conv.BLOCKED_TRANSPOSED_MIN_SIZE = 2**31
+    conv.FAST_STRIDE2 = fast_stride2  # read while the step is traced
     try:
         model.train_function(iterator)  # trace / compile
     finally:
-        conv.BLOCKED_MIN_SIZE, conv.BLOCKED_TRANSPOSED_MIN_SIZE = limits
+        conv.FAST_STRIDE2 = True
     keras.utils.set_random_seed(0)
 
     def run():
@@ -90,7 +88,7 @@ def main():
     parser.add_argument("--keras-batch-norm", action="store_true", help=keras_bn_help)
     pairs_help = "also alternate tfstyle and PyTorch step by step N times and print the median per-step ratio"
     parser.add_argument("--pairs", type=int, default=0, metavar="N", help=pairs_help)
-    stride2_help = "also time the step with TensorFlow's stride-2 kernels instead of the blocked forms (no oneDNN)"
+    stride2_help = "also time the step with TensorFlow's stride-2 kernels instead of tfstyle's faster forms (no oneDNN)"
     parser.add_argument("--tensorflow-stride2", action="store_true", help=stride2_help)
     args = parser.parse_args()
     from _flops import conv_flops
@@ -104,7 +102,7 @@ def main():
     if args.keras_batch_norm:
         runners["tfstyle, Keras batch norm"] = tf_runner(False, "sequential", keras_batch_norm)
     if args.tensorflow_stride2:
-        runners[STRIDE2_TF] = tf_runner(False, "sequential", blocked_stride2=False)
+        runners[STRIDE2_TF] = tf_runner(False, "sequential", fast_stride2=False)
     runners[TORCH] = (torch_runner(), None)
     if args.bf16:
         from tfstyle.training import set_precision
@@ -127,7 +125,7 @@ def main():
               "(median of per-step ratios)")  # fmt: skip
     if args.tensorflow_stride2:
         ratio = paired_ratio(tfstyle_run, runners[STRIDE2_TF][0], args.pairs or 4 * args.steps)
-        print(f"step by step, alternating ({args.pairs or 4 * args.steps} pairs): the blocked stride-2 forms take "
+        print(f"step by step, alternating ({args.pairs or 4 * args.steps} pairs): tfstyle's stride-2 forms take "
               f"{ratio:.3f}x the time of TensorFlow's stride-2 kernels (median of per-step ratios)")  # fmt: skip
 
 

@@ -141,47 +141,79 @@ def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, sha
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("shape", [(1, 8, 8, 3), (2, 10, 6, 5)])
-def test_stride2_convolution_by_space_to_depth_matches_tensorflow(rng, shape):
+@pytest.mark.parametrize("form", ["conv2d_stride2_blocked", "conv2d_stride2_small"])
+@pytest.mark.parametrize("shape", [(1, 8, 8, 3), (2, 10, 6, 5), (1, 4, 4, 2)])
+def test_stride2_convolution_forms_match_tensorflow(rng, form, shape):
     import tensorflow as tf
 
-    from tfstyle.models.conv import conv2d_stride2_blocked
+    from tfstyle.models import conv
 
     x = tf.constant(rng.normal(size=shape).astype(np.float32))
     w = tf.constant(rng.normal(size=(4, 4, shape[3], 7)).astype(np.float32))
     upstream = tf.constant(rng.normal(size=(shape[0], shape[1] // 2 - 1, shape[2] // 2 - 1, 7)).astype(np.float32))
 
-    def value_and_grads(conv):
+    def value_and_grads(fn):
         with tf.GradientTape() as tape:
             tape.watch([x, w])
-            y = conv(x, w)
+            y = fn(x, w)
         return [y, *tape.gradient(y, [x, w], upstream)]
 
     expected = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 2, "VALID"))
-    for got, want in zip(value_and_grads(conv2d_stride2_blocked), expected):
+    for got, want in zip(tf.function(lambda: value_and_grads(getattr(conv, form)))(), expected):  # in a graph, as in fit
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 2, 6), (2, 3, 5, 4)])
+def test_small_transposed_convolution_matches_tensorflow(rng, shape):
+    import tensorflow as tf
+
+    from tfstyle.models.conv import conv2d_transpose_small
+
+    x = tf.constant(rng.normal(size=shape).astype(np.float32))
+    w = tf.constant(rng.normal(size=(4, 4, 7, shape[3])).astype(np.float32))
+    out_shape = (shape[0], 2 * shape[1], 2 * shape[2], 7)
+    upstream = tf.constant(rng.normal(size=out_shape).astype(np.float32))
+
+    def value_and_grads(fn):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            y = fn(x, w)
+        return [y, *tape.gradient(y, [x, w], upstream)]
+
+    expected = value_and_grads(lambda a, b: tf.nn.conv2d_transpose(a, b, out_shape, 2, "SAME"))
+    for got, want in zip(tf.function(lambda: value_and_grads(conv2d_transpose_small))(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_stride2_forms_refuse_other_kernels():
+    import tensorflow as tf
+
+    from tfstyle.models.conv import conv2d_stride2_blocked
+
     with pytest.raises(ValueError, match="4×4"):
-        conv2d_stride2_blocked(x, w[:3, :3])
+        conv2d_stride2_blocked(tf.zeros((1, 8, 8, 2)), tf.zeros((3, 3, 2, 4)))
 
 
-@pytest.mark.parametrize("padding,size,blocked", [("same", 32, True), ("valid", 34, True), ("same", 16, False),
-                                                  ("valid", 33, False)])  # fmt: skip
-def test_stride2_conv_layer_uses_the_blocked_form_only_where_it_is_faster(rng, monkeypatch, padding, size, blocked):
-    """Even maps of 32 px or more, without oneDNN, in training calls; the same outputs and gradients either way."""
+@pytest.mark.parametrize("padding,size,form", [("same", 64, "blocked"), ("valid", 66, "blocked"), ("same", 16, "small"),
+                                               ("valid", 4, "small"), ("valid", 33, None)])  # fmt: skip
+def test_stride2_conv_layer_picks_its_form_by_map_size(rng, monkeypatch, padding, size, form):
+    """Even maps of 64 px or more: blocked; smaller even maps: small; odd maps: TensorFlow's kernels. Only
+    without oneDNN and in training calls; the same outputs and gradients either way."""
     import tensorflow as tf
 
     from tfstyle.models import conv
 
     calls = []
-    original = conv.conv2d_stride2_blocked
-    monkeypatch.setattr(conv, "conv2d_stride2_blocked", lambda *a: calls.append(1) or original(*a))
+    for name in ("conv2d_stride2_blocked", "conv2d_stride2_small"):
+        original = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda *a, name=name, original=original: calls.append(name) or original(*a))
     monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
     layer = conv.Conv2D(6, 4, 2, padding)
     reference = keras.layers.Conv2D(6, 4, 2, padding)
     x = tf.constant(rng.normal(size=(2, size, size, 3)).astype(np.float32))
     reference.build(x.shape)
     layer.build(x.shape)
-    layer.set_weights([rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
+    layer.set_weights([0.2 * rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
     reference.set_weights(layer.get_weights())
 
     def value_and_grads(module, training):
@@ -194,9 +226,9 @@ def test_stride2_conv_layer_uses_the_blocked_form_only_where_it_is_faster(rng, m
     expected = value_and_grads(reference, False)
     for got, want in zip(value_and_grads(layer, True), expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    assert len(calls) == (1 if blocked else 0)
+    assert calls == ([f"conv2d_stride2_{form}"] if form else [])
     value_and_grads(layer, False)  # inference and export keep the plain convolution
-    assert len(calls) == (1 if blocked else 0)
+    assert len(calls) == (1 if form else 0)
 
 
 @pytest.mark.parametrize("shape", [(2, 8, 10, 3), (1, 9, 7, 4)])  # even, and odd sizes ("valid" drops a row)
@@ -361,21 +393,21 @@ def test_batch_norm_fused_kernels_compute_what_keras_batch_norm_does(rng, center
     assert "FusedBatchNormV3" in {op.type for op in graph.get_operations()}  # the kernel is really used
 
 
-@pytest.mark.parametrize("size,filters,blocked", [(16, 16, True), (12, 16, False), (16, 3, False)])
-def test_transposed_conv_layer_uses_the_blocked_form_only_where_it_is_faster(rng, monkeypatch, size, filters, blocked):
-    """Maps of 16 px or more and 16 filters or more, without oneDNN, in training calls; the same outputs and
-    gradients either way (also for a non-square map)."""
+@pytest.mark.parametrize("size,small", [(16, True), (2, True), (32, False)])
+def test_transposed_conv_layer_uses_the_small_form_on_small_maps(rng, monkeypatch, size, small):
+    """Maps of up to 16 px, without oneDNN, in training calls; the same outputs and gradients either way (the map
+    is not square)."""
     import tensorflow as tf
 
     from tfstyle.models import conv
 
     calls = []
-    original = conv.conv2d_transpose_blocked
-    monkeypatch.setattr(conv, "conv2d_transpose_blocked", lambda *a: calls.append(1) or original(*a))
+    original = conv.conv2d_transpose_small
+    monkeypatch.setattr(conv, "conv2d_transpose_small", lambda *a: calls.append(1) or original(*a))
     monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
-    layer = conv.Conv2DTranspose(filters, 4, 2, "same")
-    reference = keras.layers.Conv2DTranspose(filters, 4, 2, "same")
-    x = tf.constant(rng.normal(size=(2, size, size + 4, 5)).astype(np.float32))
+    layer = conv.Conv2DTranspose(3, 4, 2, "same")
+    reference = keras.layers.Conv2DTranspose(3, 4, 2, "same")
+    x = tf.constant(rng.normal(size=(2, size, size // 2, 5)).astype(np.float32))
     reference.build(x.shape)
     layer.build(x.shape)
     layer.set_weights([0.2 * rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
@@ -391,21 +423,21 @@ def test_transposed_conv_layer_uses_the_blocked_form_only_where_it_is_faster(rng
     expected = value_and_grads(reference, False)
     for got, want in zip(tf.function(lambda: value_and_grads(layer, True))(), expected):  # in a graph, as in fit
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    assert len(calls) == (1 if blocked else 0)
+    assert len(calls) == (1 if small else 0)
     value_and_grads(layer, False)  # inference and export keep the plain transposed convolution
-    assert len(calls) == (1 if blocked else 0)
+    assert len(calls) == (1 if small else 0)
 
 
 def test_pix2pix_networks_train_with_the_same_gradients_on_either_convolution_path(monkeypatch):
-    """U-Net and PatchGAN: TensorFlow's stride-2 kernels (oneDNN on) and the blocked forms agree."""
+    """U-Net and PatchGAN: TensorFlow's stride-2 kernels (oneDNN on) and the faster forms agree."""
     import tensorflow as tf
 
     from tfstyle.models import conv
 
-    calls, transposed_calls = [], []
-    original, original_transposed = conv.conv2d_stride2_blocked, conv.conv2d_transpose_blocked
-    monkeypatch.setattr(conv, "conv2d_stride2_blocked", lambda *a: calls.append(1) or original(*a))
-    monkeypatch.setattr(conv, "conv2d_transpose_blocked", lambda *a: transposed_calls.append(1) or original_transposed(*a))
+    calls = []
+    for name in ("conv2d_stride2_blocked", "conv2d_stride2_small", "conv2d_transpose_small"):
+        original = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda *a, name=name, original=original: calls.append(name) or original(*a))
     g, d = unet_generator(64, ngf=16, norm="instance", dropout=0), patchgan_discriminator(6, ndf=4, norm="instance")
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32))
 
@@ -416,9 +448,12 @@ def test_pix2pix_networks_train_with_the_same_gradients_on_either_convolution_pa
             loss = tf.reduce_mean(tf.square(d(tf.concat([x, fake], -1), training=True))) + tf.reduce_mean(fake**2)
         return tape.gradient(loss, g.trainable_variables + d.trainable_variables)
 
-    tensorflow_kernels, n_calls = grads(True), len(calls) + len(transposed_calls)
-    blocked = grads(False)
-    assert n_calls == 0 and len(calls) == 4  # U-Net's convs at 64 and 32 px, the PatchGAN's at 66 and 34 px
-    assert len(transposed_calls) == 1  # 16 → 32 px, 16 filters (smaller maps and the 3-filter output: TensorFlow's)
-    for got, want in zip(blocked, tensorflow_kernels):
+    tensorflow_kernels = grads(True)
+    assert calls == []
+    faster = grads(False)
+    # U-Net: blocked at 64 px, small at 32..2 px; transposed small from 1 to 16 px (32 px: TensorFlow's).
+    # PatchGAN (its inputs padded by one pixel): blocked at 66 px, small at 34 and 18 px.
+    assert sorted(calls) == sorted(["conv2d_stride2_blocked"] * 2 + ["conv2d_stride2_small"] * 7
+                                   + ["conv2d_transpose_small"] * 5)  # fmt: skip
+    for got, want in zip(faster, tensorflow_kernels):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)

@@ -16,15 +16,15 @@ layers are such maps; only dw pads x. The sums are the same (float32 round-off a
 TensorFlow's own gradient kernels are used; inference and export use the plain convolution unless a layer asks
 for `forward_gradients="always"` (the frozen VGG of style transfer).
 
-Stride-2 4×4 convolutions (Pix2Pix's U-Net encoder, the PatchGAN) on maps of 32 px or more take the same route
-after a space-to-depth regrouping: x ⋆₂ w over a 4×4 kernel equals space_to_depth(x) ⋆ w' over a 2×2 kernel w'
-whose 4·C input channels are the taps of each 2×2 block of w. Their adjoints, the U-Net decoder's transposed
-convolutions, compute their forward pass as one stride-1 2×2 convolution giving the four output phases at once
-(depth_to_space) and keep TensorFlow's gradients. On the same EPYC, forward + gradients at U-Net-256's shapes took
-0.72–0.91× TensorFlow's time for the 64- to 512-filter convolutions on 128–32 px maps and 0.84–1.00× for the
-transposed ones from 16 px up, but 1.3–1.6× on smaller maps, hence the limits (`benchmarks/stride2_convs.py`,
-medians of alternating calls); a whole Pix2Pix step took 0.92–0.95× in two runs (`benchmarks/pix2pix_step.py
---tensorflow-stride2`).
+Stride-2 4×4 convolutions (Pix2Pix's U-Net and the PatchGAN) have two faster forms, chosen by map size.
+On maps of 64 px or more, a space-to-depth regrouping turns them into stride-1 convolutions with the forward
+gradients above: x ⋆₂ w over a 4×4 kernel equals space_to_depth(x) ⋆ w' over a 2×2 kernel w' whose 4·C input
+channels are the taps of each 2×2 block of w. On smaller maps (the U-Net's inner layers: few pixels, up to 8 M
+weights) the gradients, and the forward pass of the transposed convolutions, are matrix products with im2col /
+col2im, the product taken with the large kernel matrix on the left, where TensorFlow's matmul is fast.
+`benchmarks/stride2_convs.py` measures every U-Net-256 and PatchGAN shape; the limits below come from it. On a
+2-core AVX2 EPYC a whole Pix2Pix step at 256 px took 0.78× the time with TensorFlow's stride-2 kernels
+(`benchmarks/pix2pix_step.py --tensorflow-stride2 --pairs 30`, median of alternating steps).
 """
 
 import functools
@@ -79,12 +79,13 @@ def _with_forward_gradients(padding):
 
 _FORWARD_GRADIENT_CONVS = {"VALID": _with_forward_gradients("VALID"), "SAME": _with_forward_gradients("SAME")}
 
-# Measured limits of the blocked forms (benchmarks/stride2_convs.py): stride-2 4×4 convolutions on smaller maps
-# are faster with TensorFlow's kernels; so are transposed ones on small maps (regrouping the kernel, a copy of all
-# its weights, then outweighs the convolution) or with few filters.
-BLOCKED_MIN_SIZE = 32
-BLOCKED_TRANSPOSED_MIN_SIZE = 16
-BLOCKED_TRANSPOSED_MIN_FILTERS = 16
+# Stride-2 4×4 convolutions and their transposes, by map size (benchmarks/stride2_convs.py, on an AVX2 EPYC):
+# convolutions on maps of 64 px or more in the blocked form, smaller ones with matrix-product gradients;
+# transposed convolutions on maps of up to 16 px as matrix products, larger ones with TensorFlow's kernels (no
+# form tried was faster there). FAST_STRIDE2 = False keeps TensorFlow's kernels for all of them (comparisons).
+FAST_STRIDE2 = True
+BLOCKED_MIN_SIZE = 64
+SMALL_TRANSPOSED_MAX_SIZE = 16
 _PAD1 = [[0, 0], [1, 1], [1, 1], [0, 0]]
 
 
@@ -92,7 +93,7 @@ def _blocked_kernel(kernel):
     """(4, 4, C, O) -> (2, 2, 4·C, O): tap (2a + dy, 2b + dx) moves to position (a, b), channel (2·dy + dx)·C + c,
     space_to_depth's channel order."""
     if tuple(kernel.shape[:2]) != (4, 4):
-        raise ValueError(f"The blocked stride-2 forms take 4×4 kernels. Received: kernel shape {tuple(kernel.shape)}")
+        raise ValueError(f"The stride-2 forms take 4×4 kernels. Received: kernel shape {tuple(kernel.shape)}")
     channels, filters = kernel.shape[2], kernel.shape[3]
     blocked = tf.reshape(kernel, [2, 2, 2, 2, channels, filters])  # (a, dy, b, dx, c, o)
     return tf.reshape(tf.transpose(blocked, [0, 2, 1, 3, 4, 5]), [2, 2, 4 * channels, filters])
@@ -104,23 +105,65 @@ def conv2d_stride2_blocked(x, kernel):
     return conv2d_forward_gradients(tf.nn.space_to_depth(x, 2), _blocked_kernel(kernel), "VALID")
 
 
+def _rows(t):
+    return tf.reshape(t, [-1, t.shape[-1]])
+
+
+def _patches(x):
+    """im2col: (B, H, W, C) -> (B, H/2 - 1, W/2 - 1, 16·C), the 4×4 windows at stride 2, taps in (ky, kx, c) order."""
+    return tf.image.extract_patches(x, [1, 4, 4, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID")
+
+
+def _scatter_taps(x, kernel_rows, channels):
+    """col2im of x's taps, the adjoint of `_patches`: (B, h, w, K) and a (16·channels, K) kernel matrix ->
+    (B, 2h + 2, 2w + 2, channels), input pixel (i, j) adding kernel tap (ky, kx) at (2i + ky, 2j + kx).
+
+    The product is taken as kernel · xᵀ: with few pixels and a large kernel, TensorFlow's matmul is several times
+    faster with the kernel on the left. Tap ky = 2a + dy lands on row 2(i + a) + dy, so the four (a, b) shifts are
+    added on an (h + 1) × (w + 1) grid per phase (dy, dx) and depth_to_space interleaves the phases."""
+    height, width = x.shape[1], x.shape[2]
+    taps = tf.transpose(tf.matmul(kernel_rows, _rows(x), transpose_b=True))  # (B·h·w, 16·channels)
+    taps = tf.reshape(taps, [-1, height, width, 2, 2, 2, 2, channels])  # (a, dy, b, dx, c)
+    phases = 0
+    for a in (0, 1):
+        for b in (0, 1):
+            shifted = tf.reshape(taps[:, :, :, a, :, b], [-1, height, width, 4 * channels])  # (dy, dx, c)
+            phases += tf.pad(shifted, [[0, 0], [a, 1 - a], [b, 1 - b], [0, 0]])
+    return tf.nn.depth_to_space(phases, 2)
+
+
 @tf.autograph.experimental.do_not_convert  # AutoGraph would call the undecorated function, losing its gradient
 @tf.custom_gradient
-def conv2d_transpose_blocked(x, kernel):
-    """tf.nn.conv2d_transpose(x, kernel, (B, 2H, 2W, O), 2, "SAME") for a (4, 4, O, C) kernel: the adjoint of the
-    stride-2 convolution above. Output pixel 2m + p (p = 0, 1 per axis) sums input pixels m - 1 + p and m + p,
-    so one 2×2 stride-1 convolution of the padded input, with the blocked kernel flipped and transposed, gives all
-    four phases as 4·O channels; depth_to_space interleaves them and the one-pixel border is cropped. The
-    gradients are TensorFlow's: a stride-2 convolution of dy, and the filter gradient of that convolution."""
-    flipped = tf.transpose(tf.reverse(_blocked_kernel(kernel), [0, 1]), [0, 1, 3, 2])  # (2, 2, C, 4·O)
-    phases = tf.nn.conv2d(tf.pad(x, _PAD1), flipped, 1, "VALID")
-    outputs = tf.nn.depth_to_space(phases, 2)[:, 1:-1, 1:-1, :]
+def conv2d_stride2_small(x, kernel):
+    """tf.nn.conv2d(x, kernel, 2, "VALID") for a 4×4 kernel and even H and W, with its gradients as matrix
+    products (im2col / col2im), which TensorFlow's gradient kernels are several times slower than on small maps:
+    dx = col2im(dy · Wᵀ), dW = im2col(x)ᵀ · dy."""
+    channels, filters = kernel.shape[2], kernel.shape[3]
 
     def grad(dy):
-        dx = tf.nn.conv2d(dy, kernel, 2, "SAME")
-        dw = tf.raw_ops.Conv2DBackpropFilter(input=dy, filter_sizes=tf.shape(kernel), out_backprop=x,
-                                             strides=[1, 2, 2, 1], padding="SAME")  # fmt: skip
-        return dx, dw
+        kernel_rows = tf.reshape(kernel, [16 * channels, filters])
+        dx = _scatter_taps(dy, kernel_rows, channels)
+        dw = tf.matmul(_rows(_patches(x)), _rows(dy), transpose_a=True)
+        return dx, tf.reshape(dw, tf.shape(kernel))
+
+    return tf.nn.conv2d(x, kernel, 2, "VALID"), grad
+
+
+@tf.autograph.experimental.do_not_convert
+@tf.custom_gradient
+def conv2d_transpose_small(x, kernel):
+    """tf.nn.conv2d_transpose(x, kernel, (B, 2H, 2W, O), 2, "SAME") for a (4, 4, O, C) kernel, as matrix products:
+    the adjoint of `conv2d_stride2_small` on the input padded by one pixel. y = crop(col2im(x · Wᵀ)); the
+    gradients are dx = im2col(dy') · W and dW = im2col(dy')ᵀ · x, with dy' = dy padded by one pixel."""
+    channels, filters = x.shape[-1], kernel.shape[2]
+    kernel_rows = tf.reshape(kernel, [16 * filters, channels])
+    outputs = _scatter_taps(x, kernel_rows, filters)[:, 1:-1, 1:-1, :]
+
+    def grad(dy):
+        windows = _rows(_patches(tf.pad(dy, _PAD1)))  # (B·H·W, 16·O)
+        dx = tf.reshape(tf.matmul(windows, kernel_rows), tf.shape(x))
+        dw = tf.matmul(windows, _rows(x), transpose_a=True)
+        return dx, tf.reshape(dw, tf.shape(kernel))
 
     return outputs, grad
 
@@ -128,9 +171,9 @@ def conv2d_transpose_blocked(x, kernel):
 @keras.saving.register_keras_serializable(package="tfstyle")
 class Conv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` whose stride-1 form ("valid", or "same" with odd kernels) uses
-    `conv2d_forward_gradients`, and whose stride-2 4×4 form on even maps of 32 px or more uses
-    `conv2d_stride2_blocked`, when TensorFlow runs without oneDNN (same weights, same outputs, faster gradients
-    on such CPUs).
+    `conv2d_forward_gradients`, and whose stride-2 4×4 form on even maps uses `conv2d_stride2_blocked` (64 px or
+    more) or `conv2d_stride2_small`, when TensorFlow runs without oneDNN (same weights, same outputs, faster
+    gradients on such CPUs).
 
     Args:
         forward_gradients: "training" (default: only in training calls, so inference and export keep the plain
@@ -155,13 +198,13 @@ class Conv2D(keras.layers.Conv2D):
         else:
             # "same" on an even size pads one pixel on each side, as the papers' padding=1
             x = inputs if self.padding == "valid" else tf.pad(inputs, _PAD1)
-            outputs = conv2d_stride2_blocked(x, kernel)
+            outputs = (conv2d_stride2_blocked if form == "blocked" else conv2d_stride2_small)(x, kernel)
         if self.use_bias:
             outputs = outputs + tf.cast(self.bias, outputs.dtype)
         return outputs if self.activation is None else self.activation(outputs)
 
     def _gradient_form(self, inputs):
-        """"stride1", "stride2" (the space-to-depth form) or None (TensorFlow's convolution and gradients)."""
+        """"stride1", "blocked" or "small" (stride-2 4×4 on large or small maps), or None (TensorFlow's kernels)."""
         plain = tuple(self.dilation_rate) == (1, 1) and self.groups == 1 and self.data_format == "channels_last"
         if not plain or onednn_enabled():
             return None
@@ -169,10 +212,10 @@ class Conv2D(keras.layers.Conv2D):
         if tuple(self.strides) == (1, 1) and (self.padding == "valid" or odd_kernel):
             return "stride1"
         height, width = inputs.shape[1], inputs.shape[2]
-        sized = height is not None and width is not None and min(height, width) >= BLOCKED_MIN_SIZE
-        if tuple(self.strides) == (2, 2) and tuple(self.kernel_size) == (4, 4) and sized:
-            return "stride2" if height % 2 == 0 and width % 2 == 0 else None
-        return None
+        stride2 = tuple(self.strides) == (2, 2) and tuple(self.kernel_size) == (4, 4) and FAST_STRIDE2
+        if not stride2 or height is None or width is None or height % 2 or width % 2:
+            return None
+        return "blocked" if min(height, width) >= BLOCKED_MIN_SIZE else "small"
 
     def get_config(self):
         return {**super().get_config(), "forward_gradients": self.forward_gradients}
@@ -180,25 +223,24 @@ class Conv2D(keras.layers.Conv2D):
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class Conv2DTranspose(keras.layers.Conv2DTranspose):
-    """`keras.layers.Conv2DTranspose` whose stride-2 4×4 "same" form, with 16 filters or more on maps of 16 px or
-    more, uses `conv2d_transpose_blocked` in training calls when TensorFlow runs without oneDNN (same weights, same
-    outputs, a faster forward pass on such CPUs). Inference and export keep the plain transposed convolution.
+    """`keras.layers.Conv2DTranspose` whose stride-2 4×4 "same" form on maps of up to 16 px uses
+    `conv2d_transpose_small` in training calls when TensorFlow runs without oneDNN (same weights, same outputs,
+    faster on such CPUs). Inference and export keep the plain transposed convolution.
     """
 
     def call(self, inputs, training=False):
-        if not (training and self._blocked_applies(inputs)):
+        if not (training and self._small_applies(inputs)):
             return super().call(inputs)
-        outputs = conv2d_transpose_blocked(inputs, tf.cast(self.kernel, inputs.dtype))
+        outputs = conv2d_transpose_small(inputs, tf.cast(self.kernel, inputs.dtype))
         if self.use_bias:
             outputs = outputs + tf.cast(self.bias, outputs.dtype)
         return outputs if self.activation is None else self.activation(outputs)
 
-    def _blocked_applies(self, inputs):
+    def _small_applies(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
-        sized = height is not None and width is not None and min(height, width) >= BLOCKED_TRANSPOSED_MIN_SIZE
+        sized = height is not None and width is not None and max(height, width) <= SMALL_TRANSPOSED_MAX_SIZE
         return (
             tuple(self.kernel_size) == (4, 4) and tuple(self.strides) == (2, 2) and self.padding == "same"
             and self.output_padding is None and tuple(self.dilation_rate) == (1, 1)
-            and self.data_format == "channels_last" and self.filters >= BLOCKED_TRANSPOSED_MIN_FILTERS and sized
-            and not onednn_enabled()
+            and self.data_format == "channels_last" and sized and FAST_STRIDE2 and not onednn_enabled()
         )  # fmt: skip
