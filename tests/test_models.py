@@ -185,13 +185,14 @@ def test_small_transposed_convolution_matches_tensorflow(rng, shape):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-def test_stride2_forms_refuse_other_kernels():
+@pytest.mark.parametrize("form", ["conv2d_stride2_blocked", "conv2d_stride2_small", "conv2d_transpose_small"])
+def test_stride2_forms_refuse_other_kernels(form):
     import tensorflow as tf
 
-    from tfstyle.models.conv import conv2d_stride2_blocked
+    from tfstyle.models import conv
 
     with pytest.raises(ValueError, match="4×4"):
-        conv2d_stride2_blocked(tf.zeros((1, 8, 8, 2)), tf.zeros((3, 3, 2, 4)))
+        getattr(conv, form)(tf.zeros((1, 8, 8, 2)), tf.zeros((3, 3, 2, 2)))
 
 
 @pytest.mark.parametrize("padding,size,form", [("same", 64, "blocked"), ("valid", 66, "blocked"), ("same", 16, "small"),

@@ -89,11 +89,15 @@ SMALL_TRANSPOSED_MAX_SIZE = 16
 _PAD1 = [[0, 0], [1, 1], [1, 1], [0, 0]]
 
 
+def _check_4x4(kernel):
+    if tuple(kernel.shape[:2]) != (4, 4):
+        raise ValueError(f"The stride-2 forms take 4×4 kernels. Received: kernel shape {tuple(kernel.shape)}")
+
+
 def _blocked_kernel(kernel):
     """(4, 4, C, O) -> (2, 2, 4·C, O): tap (2a + dy, 2b + dx) moves to position (a, b), channel (2·dy + dx)·C + c,
     space_to_depth's channel order."""
-    if tuple(kernel.shape[:2]) != (4, 4):
-        raise ValueError(f"The stride-2 forms take 4×4 kernels. Received: kernel shape {tuple(kernel.shape)}")
+    _check_4x4(kernel)
     channels, filters = kernel.shape[2], kernel.shape[3]
     blocked = tf.reshape(kernel, [2, 2, 2, 2, channels, filters])  # (a, dy, b, dx, c, o)
     return tf.reshape(tf.transpose(blocked, [0, 2, 1, 3, 4, 5]), [2, 2, 4 * channels, filters])
@@ -138,6 +142,7 @@ def conv2d_stride2_small(x, kernel):
     """tf.nn.conv2d(x, kernel, 2, "VALID") for a 4×4 kernel and even H and W, with its gradients as matrix
     products (im2col / col2im), which TensorFlow's gradient kernels are several times slower than on small maps:
     dx = col2im(dy · Wᵀ), dW = im2col(x)ᵀ · dy."""
+    _check_4x4(kernel)
     channels, filters = kernel.shape[2], kernel.shape[3]
 
     def grad(dy):
@@ -155,6 +160,7 @@ def conv2d_transpose_small(x, kernel):
     """tf.nn.conv2d_transpose(x, kernel, (B, 2H, 2W, O), 2, "SAME") for a (4, 4, O, C) kernel, as matrix products:
     the adjoint of `conv2d_stride2_small` on the input padded by one pixel. y = crop(col2im(x · Wᵀ)); the
     gradients are dx = im2col(dy') · W and dW = im2col(dy')ᵀ · x, with dy' = dy padded by one pixel."""
+    _check_4x4(kernel)
     channels, filters = x.shape[-1], kernel.shape[2]
     kernel_rows = tf.reshape(kernel, [16 * filters, channels])
     outputs = _scatter_taps(x, kernel_rows, filters)[:, 1:-1, 1:-1, :]
