@@ -17,6 +17,44 @@ def output_shape(model, size, channels=3):
     return tuple(model(np.zeros((1, size, size, channels), np.float32)).shape)
 
 
+def record_calls(monkeypatch, module, *names):
+    """Wraps the functions `module.<name>` so each call appends its name to the returned list, then runs as before."""
+    calls = []
+    for name in names:
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, name=name, original=original: calls.append(name) or original(*a))
+    return calls
+
+
+def kernel_value_and_grads(conv, x, w, upstream):
+    """conv(x, w) and its gradients with respect to x and w for the upstream gradient."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch([x, w])
+        y = conv(x, w)
+    return [y, *tape.gradient(y, [x, w], upstream)]
+
+
+def twin_layers(layer, reference, x, rng):
+    """Builds both layers for x with the same random weights (scaled by 0.2: float32 round-off stays small)."""
+    reference.build(x.shape)
+    layer.build(x.shape)
+    layer.set_weights([0.2 * rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
+    reference.set_weights(layer.get_weights())
+
+
+def layer_value_and_grads(module, x, training):
+    """module(x) and the gradients of a non-linear loss of it with respect to x and the module's weights."""
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = module(x, training=training)
+        loss = tf.reduce_sum(y * tf.sin(y))
+    return [y, *tape.gradient(loss, [x, *module.trainable_variables])]
+
+
 # Parameter counts: sum of p.numel() over the reference's networks (junyanz/pytorch-CycleGAN-and-pix2pix
 # models/networks.py, whose print_networks shows them in millions: 54.414 M, 2.769 M, 2.765 M, 11.378 M), the
 # fast-style reference's TransformerNet (pytorch/examples fast_neural_style) and the AdaIN reference's decoder
@@ -130,14 +168,9 @@ def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, sha
     out_shape = (shape[0], shape[1] - lost * (kernel[0] - 1), shape[2] - lost * (kernel[1] - 1), kernel[3])
     upstream = tf.constant(rng.normal(size=out_shape).astype(np.float32))
 
-    def value_and_grads(conv):
-        with tf.GradientTape() as tape:
-            tape.watch([x, w])
-            y = conv(x, w)
-        return [y, *tape.gradient(y, [x, w], upstream)]
-
-    expected = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, padding))
-    for got, want in zip(value_and_grads(lambda a, b: conv2d_forward_gradients(a, b, padding)), expected):
+    expected = kernel_value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, padding), x, w, upstream)
+    got_all = kernel_value_and_grads(lambda a, b: conv2d_forward_gradients(a, b, padding), x, w, upstream)
+    for got, want in zip(got_all, expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
@@ -152,14 +185,9 @@ def test_stride2_convolution_forms_match_tensorflow(rng, form, shape):
     w = tf.constant(rng.normal(size=(4, 4, shape[3], 7)).astype(np.float32))
     upstream = tf.constant(rng.normal(size=(shape[0], shape[1] // 2 - 1, shape[2] // 2 - 1, 7)).astype(np.float32))
 
-    def value_and_grads(fn):
-        with tf.GradientTape() as tape:
-            tape.watch([x, w])
-            y = fn(x, w)
-        return [y, *tape.gradient(y, [x, w], upstream)]
-
-    expected = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 2, "VALID"))
-    for got, want in zip(tf.function(lambda: value_and_grads(getattr(conv, form)))(), expected):  # in a graph, as in fit
+    expected = kernel_value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 2, "VALID"), x, w, upstream)
+    in_graph = tf.function(lambda: kernel_value_and_grads(getattr(conv, form), x, w, upstream))  # as in fit
+    for got, want in zip(in_graph(), expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
@@ -174,14 +202,9 @@ def test_small_transposed_convolution_matches_tensorflow(rng, shape):
     out_shape = (shape[0], 2 * shape[1], 2 * shape[2], 7)
     upstream = tf.constant(rng.normal(size=out_shape).astype(np.float32))
 
-    def value_and_grads(fn):
-        with tf.GradientTape() as tape:
-            tape.watch([x, w])
-            y = fn(x, w)
-        return [y, *tape.gradient(y, [x, w], upstream)]
-
-    expected = value_and_grads(lambda a, b: tf.nn.conv2d_transpose(a, b, out_shape, 2, "SAME"))
-    for got, want in zip(tf.function(lambda: value_and_grads(conv2d_transpose_small))(), expected):
+    expected = kernel_value_and_grads(lambda a, b: tf.nn.conv2d_transpose(a, b, out_shape, 2, "SAME"), x, w, upstream)
+    in_graph = tf.function(lambda: kernel_value_and_grads(conv2d_transpose_small, x, w, upstream))
+    for got, want in zip(in_graph(), expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
@@ -204,31 +227,18 @@ def test_stride2_conv_layer_picks_its_form_by_map_size(rng, monkeypatch, padding
 
     from tfstyle.models import conv
 
-    calls = []
-    for name in ("conv2d_stride2_blocked", "conv2d_stride2_small"):
-        original = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, name=name, original=original: calls.append(name) or original(*a))
+    calls = record_calls(monkeypatch, conv, "conv2d_stride2_blocked", "conv2d_stride2_small")
     monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
     layer = conv.Conv2D(6, 4, 2, padding)
     reference = keras.layers.Conv2D(6, 4, 2, padding)
     x = tf.constant(rng.normal(size=(2, size, size, 3)).astype(np.float32))
-    reference.build(x.shape)
-    layer.build(x.shape)
-    layer.set_weights([0.2 * rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
-    reference.set_weights(layer.get_weights())
+    twin_layers(layer, reference, x, rng)
 
-    def value_and_grads(module, training):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = module(x, training=training)
-            loss = tf.reduce_sum(y * tf.sin(y))
-        return [y, *tape.gradient(loss, [x, *module.trainable_variables])]
-
-    expected = value_and_grads(reference, False)
-    for got, want in zip(value_and_grads(layer, True), expected):
+    expected = layer_value_and_grads(reference, x, False)
+    for got, want in zip(layer_value_and_grads(layer, x, True), expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     assert calls == ([f"conv2d_stride2_{form}"] if form else [])
-    value_and_grads(layer, False)  # inference and export keep the plain convolution
+    layer_value_and_grads(layer, x, False)  # inference and export keep the plain convolution
     assert len(calls) == (1 if form else 0)
 
 
@@ -250,9 +260,7 @@ def test_max_pooling_gradient_is_tensorflows_ties_included(rng, monkeypatch, sha
         return y, tape.gradient(y, x, upstream)
 
     want = value_and_grad(keras.layers.MaxPooling2D())
-    calls = []
-    original = pooling.max_pool_2x2
-    monkeypatch.setattr(pooling, "max_pool_2x2", lambda t: calls.append(1) or original(t))
+    calls = record_calls(monkeypatch, pooling, "max_pool_2x2")
     for onednn in (False, True):
         monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
         monkeypatch.setattr(pooling, "onednn_enabled", lambda: onednn)
@@ -272,9 +280,7 @@ def test_generator_trains_with_the_same_gradients_on_either_convolution_path(mon
 
     from tfstyle.models import conv
 
-    calls = []
-    original = conv.conv2d_forward_gradients
-    monkeypatch.setattr(conv, "conv2d_forward_gradients", lambda *a: calls.append(1) or original(*a))
+    calls = record_calls(monkeypatch, conv, "conv2d_forward_gradients")
     g = resnet_generator(1, ngf=4)
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 3)).astype(np.float32))
 
@@ -402,30 +408,19 @@ def test_transposed_conv_layer_uses_the_small_form_on_small_maps(rng, monkeypatc
 
     from tfstyle.models import conv
 
-    calls = []
-    original = conv.conv2d_transpose_small
-    monkeypatch.setattr(conv, "conv2d_transpose_small", lambda *a: calls.append(1) or original(*a))
+    calls = record_calls(monkeypatch, conv, "conv2d_transpose_small")
     monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
     layer = conv.Conv2DTranspose(3, 4, 2, "same")
     reference = keras.layers.Conv2DTranspose(3, 4, 2, "same")
     x = tf.constant(rng.normal(size=(2, size, size // 2, 5)).astype(np.float32))
-    reference.build(x.shape)
-    layer.build(x.shape)
-    layer.set_weights([0.2 * rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
-    reference.set_weights(layer.get_weights())
+    twin_layers(layer, reference, x, rng)
 
-    def value_and_grads(module, training):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = module(x, training=training)
-            loss = tf.reduce_sum(y * tf.sin(y))
-        return [y, *tape.gradient(loss, [x, *module.trainable_variables])]
-
-    expected = value_and_grads(reference, False)
-    for got, want in zip(tf.function(lambda: value_and_grads(layer, True))(), expected):  # in a graph, as in fit
+    expected = layer_value_and_grads(reference, x, False)
+    in_graph = tf.function(lambda: layer_value_and_grads(layer, x, True))  # as in fit
+    for got, want in zip(in_graph(), expected):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     assert len(calls) == (1 if small else 0)
-    value_and_grads(layer, False)  # inference and export keep the plain transposed convolution
+    layer_value_and_grads(layer, x, False)  # inference and export keep the plain transposed convolution
     assert len(calls) == (1 if small else 0)
 
 
@@ -435,10 +430,7 @@ def test_pix2pix_networks_train_with_the_same_gradients_on_either_convolution_pa
 
     from tfstyle.models import conv
 
-    calls = []
-    for name in ("conv2d_stride2_blocked", "conv2d_stride2_small", "conv2d_transpose_small"):
-        original = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, name=name, original=original: calls.append(name) or original(*a))
+    calls = record_calls(monkeypatch, conv, "conv2d_stride2_blocked", "conv2d_stride2_small", "conv2d_transpose_small")
     g, d = unet_generator(64, ngf=16, norm="instance", dropout=0), patchgan_discriminator(6, ndf=4, norm="instance")
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32))
 

@@ -174,6 +174,13 @@ def conv2d_transpose_small(x, kernel):
     return outputs, grad
 
 
+def _bias_and_activation(layer, outputs):
+    """What a Keras convolution layer adds after its convolution, for the layers below that compute it themselves."""
+    if layer.use_bias:
+        outputs = outputs + tf.cast(layer.bias, outputs.dtype)
+    return outputs if layer.activation is None else layer.activation(outputs)
+
+
 @keras.saving.register_keras_serializable(package="tfstyle")
 class Conv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` whose stride-1 form ("valid", or "same" with odd kernels) uses
@@ -205,9 +212,7 @@ class Conv2D(keras.layers.Conv2D):
             # "same" on an even size pads one pixel on each side, as the papers' padding=1
             x = inputs if self.padding == "valid" else tf.pad(inputs, _PAD1)
             outputs = (conv2d_stride2_blocked if form == "blocked" else conv2d_stride2_small)(x, kernel)
-        if self.use_bias:
-            outputs = outputs + tf.cast(self.bias, outputs.dtype)
-        return outputs if self.activation is None else self.activation(outputs)
+        return _bias_and_activation(self, outputs)
 
     def _gradient_form(self, inputs):
         """"stride1", "blocked" or "small" (stride-2 4×4 on large or small maps), or None (TensorFlow's kernels)."""
@@ -238,9 +243,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         if not (training and self._small_applies(inputs)):
             return super().call(inputs)
         outputs = conv2d_transpose_small(inputs, tf.cast(self.kernel, inputs.dtype))
-        if self.use_bias:
-            outputs = outputs + tf.cast(self.bias, outputs.dtype)
-        return outputs if self.activation is None else self.activation(outputs)
+        return _bias_and_activation(self, outputs)
 
     def _small_applies(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
