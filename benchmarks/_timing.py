@@ -55,18 +55,24 @@ def time_steps(run, steps, warmup=1):
     return statistics.median(times)
 
 
-def paired_ratio(run, baseline, steps):
-    """Median over `steps` of run's time / baseline's time, the two alternating step by step: an A/B of two
-    variants of one library that the machine's slow drifts (other tenants) affect less than rounds do."""
-    ratios = []
-    for _ in range(steps):
-        seconds = []
-        for fn in (run, baseline):
+def alternating_times(functions, pairs):
+    """Seconds of each call of the functions, called in turn `pairs` times (after one untimed call each): an A/B
+    that the machine's slow drifts (other tenants) affect less than rounds do."""
+    for fn in functions:
+        fn()
+    times = [[] for _ in functions]
+    for _ in range(pairs):
+        for fn, seconds in zip(functions, times):
             start = time.perf_counter()
             fn()
             seconds.append(time.perf_counter() - start)
-        ratios.append(seconds[0] / seconds[1])
-    return statistics.median(ratios)
+    return times
+
+
+def paired_ratio(run, baseline, steps):
+    """Median over `steps` alternating pairs of run's time / baseline's time."""
+    run_times, baseline_times = alternating_times([run, baseline], steps)
+    return statistics.median(r / b for r, b in zip(run_times, baseline_times))
 
 
 def compare(runners, steps, rounds, step_flops):

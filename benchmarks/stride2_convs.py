@@ -20,7 +20,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from _timing import cpu_report
+from _timing import alternating_times, cpu_report
 from tfstyle.models.conv import (
     conv2d_stride2_blocked, conv2d_stride2_small, conv2d_transpose_small, onednn_enabled,
 )  # fmt: skip
@@ -48,19 +48,6 @@ def gradients(fn, x, w, dy):
         y = fn(x, w)
     # y is returned too: a graph returning only the gradients would prune the (linear) forward pass
     return [y, *tape.gradient(y, [x, w], output_gradients=dy)]
-
-
-def paired_times(functions, pairs):
-    """Seconds of each call of the functions, called in turn `pairs` times (after one untimed call each)."""
-    for fn in functions:
-        fn()
-    times = [[] for _ in functions]
-    for _ in range(pairs):
-        for fn, seconds in zip(functions, times):
-            start = time.perf_counter()
-            fn()
-            seconds.append(time.perf_counter() - start)
-    return times
 
 
 def relative_error(a, b):
@@ -92,7 +79,7 @@ def main():
                   for a, b in zip(results["TensorFlow"], results[name])]  # fmt: skip
         assert max(errors) < 1e-5, errors
         calls = [lambda step=step: step(x, w, dy)[0].numpy() for step in steps.values()]
-        times = dict(zip(forms, paired_times(calls, args.pairs)))
+        times = dict(zip(forms, alternating_times(calls, args.pairs)))
         cells = []
         for name in ("blocked", "small"):
             if name not in times:
