@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from tfstyle import _compat
+from tfstyle.cli import COMMANDS
 from tfstyle.errors import TfstyleError
 
 
@@ -46,6 +47,23 @@ def test_help_is_fast_and_does_not_start_tensorflow():
     assert result.returncode == 0 and "train" in result.stdout and result.stderr == ""
     assert elapsed < 1.0, elapsed
     assert _python("import sys, tfstyle.cli; tfstyle.cli.build_parser(); print('tensorflow' in sys.modules)").stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("command", [name for name in COMMANDS if name != "train"])
+def test_command_help_does_not_start_tensorflow(command):
+    """Every command's flags are built without TensorFlow (5-7 s to start); only `train` needs the kinds' modules."""
+    code = (f"import sys\nfrom tfstyle.cli import main\ntry:\n    main([{command!r}, '--help'])\n"
+            "except SystemExit as end:\n    assert end.code == 0\nprint('tensorflow' in sys.modules)")  # fmt: skip
+    result = _python(code)
+    assert result.stdout.splitlines()[-1] == "False", result.stderr[-2000:]
+    assert f"usage: tfstyle {command}" in result.stdout
+
+
+def test_train_kind_help_lists_the_settings_without_start_up_lines():
+    result = subprocess.run([sys.executable, "-m", "tfstyle", "train", "pix2pix", "--help"], capture_output=True,
+                            text=True, timeout=300)  # fmt: skip
+    assert result.returncode == 0 and "--lambda-l1" in result.stdout
+    assert result.stderr == "", result.stderr
 
 
 def test_datasets_prints_no_tensorflow_start_up_lines():

@@ -1,7 +1,9 @@
 """The `tfstyle` command line: thin wrappers that parse flags, call the Python API and print results.
 
 Each command lives in its own module with `add_parser(sub)` and `run(args)`. Only the chosen command's module is
-imported (with TensorFlow's start-up notices dropped), so `tfstyle --help` answers without starting TensorFlow.
+imported, and TensorFlow (with its start-up notices dropped) only when the command runs, so `tfstyle --help` and
+`tfstyle COMMAND --help` answer at once. `train KIND --help` is the exception: its flags come from the kind's own
+module, which defines a Keras model.
 """
 
 import argparse
@@ -42,19 +44,23 @@ def build_parser(command=None):
     return parser
 
 
+def quiet_tensorflow():
+    """Starts TensorFlow with its C++ start-up notices dropped and absl's warnings off (before a command runs)."""
+    _compat.quiet_tensorflow_import()
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     command = next((a for a in argv if not a.startswith("-")), None)
     try:
-        if command in COMMANDS:
-            _compat.quiet_tensorflow_import()
-            logging.getLogger("absl").setLevel(logging.ERROR)
         parser = build_parser(command if command in COMMANDS else None)
         args = parser.parse_args(argv)
         if not args.command:
             parser.print_help()
             return 0
+        quiet_tensorflow()
         return args.run(args) or 0
     except TfstyleError as err:
         print(f"tfstyle {command}: error: {err}", file=sys.stderr)

@@ -1,8 +1,5 @@
 """`tfstyle datasets [info SOURCE]`: list known dataset sources or describe one."""
 
-from tfstyle.data import sources
-
-
 def add_parser(sub, help_line):
     parser = sub.add_parser("datasets", help=help_line, description=help_line)
     parser.add_argument("action", nargs="?", choices=["list", "info"], default="list")
@@ -12,6 +9,8 @@ def add_parser(sub, help_line):
 
 
 def run(args):
+    from tfstyle.data import sources
+
     if args.action == "info":
         if not args.source:
             print("usage: tfstyle datasets info SOURCE")

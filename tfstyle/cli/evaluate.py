@@ -2,9 +2,6 @@
 
 import os
 
-from tfstyle.errors import WeightsError
-from tfstyle.metrics import InceptionDistance
-from tfstyle.runs import Run
 
 
 def add_parser(sub, help_line):
@@ -20,6 +17,10 @@ def add_parser(sub, help_line):
 
 
 def run(args):
+    from tfstyle.errors import WeightsError
+    from tfstyle.metrics import InceptionDistance
+    from tfstyle.runs import Run
+
     grid = os.path.join(args.model, f"evaluate_{args.split}.png")
     inception, skipped = None, None
     if args.inception_weights.lower() != "none":

@@ -3,7 +3,7 @@
 import os
 
 from tfstyle.errors import TfstyleError
-from tfstyle.export import MODES, export_model
+from tfstyle.export.modes import MODES
 
 
 def add_parser(sub, help_line):
@@ -56,6 +56,7 @@ def run(args):
 def _export_file(args, options):
     """A bare generator `.keras` file: calibration and held-out images come from an image folder."""
     from tfstyle.data import folder_images
+    from tfstyle.export import export_model
     from tfstyle.training.run import load_generator
 
     if not args.calibration or not os.path.isdir(args.calibration):

@@ -6,9 +6,8 @@ import os
 import numpy as np
 
 from tfstyle import pretrained
-from tfstyle.data import read_image, write_image
 from tfstyle.errors import TfstyleError
-from tfstyle.style import PRESETS, stylize
+from tfstyle.style.presets import PRESETS
 
 
 def add_parser(sub, help_line):
@@ -46,6 +45,9 @@ def add_parser(sub, help_line):
 
 
 def run(args):
+    from tfstyle.data import read_image, write_image
+    from tfstyle.style import stylize
+
     if args.model:
         return _feed_forward(args)
     if not args.styles:
@@ -83,6 +85,7 @@ def run(args):
 
 
 def _feed_forward(args):
+    from tfstyle.data import read_image, write_image
     from tfstyle.runs import Run
 
     run = Run(pretrained.resolve(args.model))

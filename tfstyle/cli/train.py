@@ -2,11 +2,14 @@
 
 The flags of each kind are generated from its settings dataclass (`tfstyle.kinds.KINDS`)."""
 
+from tfstyle.cli import quiet_tensorflow
 from tfstyle.cli.flags import add_settings_flags, settings_from_args
-from tfstyle.kinds import KINDS
 
 
 def add_parser(sub, help_line):
+    quiet_tensorflow()  # each kind's flags come from its own module, which defines a Keras model
+    from tfstyle.kinds import KINDS
+
     parser = sub.add_parser("train", help=help_line, description=help_line)
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
     for name, kind in KINDS.items():

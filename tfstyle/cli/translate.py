@@ -2,8 +2,6 @@
 
 import os
 
-from tfstyle.runs import Run, expand_images
-
 
 def add_parser(sub, help_line):
     parser = sub.add_parser("translate", help=help_line, description=help_line)
@@ -16,6 +14,8 @@ def add_parser(sub, help_line):
 
 
 def run(args):
+    from tfstyle.runs import Run, expand_images
+
     options = {"test_time_dropout": True} if args.test_time_dropout else {}
     if os.path.isdir(args.model):
         paths = Run(args.model).translate_files(args.images, args.out, args.direction, **options)

@@ -1,6 +1,11 @@
-"""Exporting generators to SavedModel and TFLite, with verification reports."""
+"""Exporting generators to SavedModel and TFLite, with verification reports. Names load on first use."""
 
-from tfstyle.export.convert import MODES, convert_tflite, write_savedmodel
-from tfstyle.export.exporter import DEFAULT_MIN_PSNR, export_model, export_networks
+from tfstyle._lazy import lazy_attributes
 
-__all__ = ["DEFAULT_MIN_PSNR", "MODES", "convert_tflite", "export_model", "export_networks", "write_savedmodel"]
+_NAMES = {
+    "DEFAULT_MIN_PSNR": "tfstyle.export.modes", "MODES": "tfstyle.export.modes",
+    "convert_tflite": "tfstyle.export.convert", "write_savedmodel": "tfstyle.export.convert",
+    "export_model": "tfstyle.export.exporter", "export_networks": "tfstyle.export.exporter",
+}  # fmt: skip
+__all__ = sorted(_NAMES)
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES)

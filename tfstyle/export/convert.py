@@ -10,8 +10,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfstyle.data.io import atomic_path
+from tfstyle.export.modes import MODES
 
-MODES = ("fp32", "fp16", "dynamic", "int8", "int16x8")
 FLOAT_SIGNATURE = "serve_float"
 # TFLite files are converted from this batch-1 signature: every tensor has a static shape, which LiteRT.js (the
 # browser runtime) requires and phone apps assume ([1, S, S, 3] buffers).

@@ -17,11 +17,7 @@ import tensorflow as tf
 from tfstyle.data.io import atomic_path
 from tfstyle.errors import ExportError
 from tfstyle.export import convert, metadata, report, verify
-
-# Documented per-mode fidelity floors (PSNR in dB of uint8 outputs vs the Keras model), used when
-# `min_psnr` is not given: fp32/fp16 must be near-exact, weight-only and integer modes may lose a little.
-DEFAULT_MIN_PSNR = {"savedmodel": 45.0, "fp32": 40.0, "fp16": 35.0, "dynamic": 30.0, "int8": 22.0, "int16x8": 30.0,
-                    "qat_int8": 22.0}
+from tfstyle.export.modes import DEFAULT_MIN_PSNR
 
 
 def export_model(generator, out, size=256, formats=("savedmodel", "tflite"), quantize=("fp32",), io="float32",

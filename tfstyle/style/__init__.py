@@ -1,11 +1,13 @@
-"""Neural style transfer (Gatys et al.) on VGG features: losses, presets, `stylize`."""
+"""Neural style transfer (Gatys et al.) on VGG features: losses, presets, `stylize`. Names load on first use."""
 
-from tfstyle.style.features import FeatureExtractor, vgg_backbone
-from tfstyle.style.gatys import stylize
-from tfstyle.style.losses import content_loss, gram_matrix, gram_style_loss, mean_std_style_loss, mrf_style_loss, total_variation
-from tfstyle.style.presets import PRESETS, StyleSettings, settings_for
+from tfstyle._lazy import lazy_attributes
 
-__all__ = [
-    "FeatureExtractor", "PRESETS", "StyleSettings", "content_loss", "gram_matrix", "gram_style_loss",
-    "mean_std_style_loss", "mrf_style_loss", "settings_for", "stylize", "total_variation", "vgg_backbone",
-]  # fmt: skip
+_NAMES = {
+    "FeatureExtractor": "tfstyle.style.features", "vgg_backbone": "tfstyle.style.features",
+    "stylize": "tfstyle.style.gatys",
+    **dict.fromkeys(("content_loss", "gram_matrix", "gram_style_loss", "mean_std_style_loss", "mrf_style_loss",
+                     "total_variation"), "tfstyle.style.losses"),
+    **dict.fromkeys(("PRESETS", "StyleSettings", "settings_for"), "tfstyle.style.presets"),
+}  # fmt: skip
+__all__ = sorted(_NAMES)
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES)
