@@ -1,5 +1,6 @@
 """`tfstyle datasets [info SOURCE]`: list known dataset sources or describe one."""
 
+
 def add_parser(sub, help_line):
     parser = sub.add_parser("datasets", help=help_line, description=help_line)
     parser.add_argument("action", nargs="?", choices=["list", "info"], default="list")

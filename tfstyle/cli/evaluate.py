@@ -2,6 +2,7 @@
 
 import os
 
+from tfstyle.errors import WeightsError
 
 
 def add_parser(sub, help_line):
@@ -17,7 +18,6 @@ def add_parser(sub, help_line):
 
 
 def run(args):
-    from tfstyle.errors import WeightsError
     from tfstyle.metrics import InceptionDistance
     from tfstyle.runs import Run
 
