@@ -174,6 +174,55 @@ def test_convolution_gradients_as_forward_convolutions_match_tensorflow(rng, sha
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("batch,per_image_max", [(3, 16), (3, 2), (None, 16)])
+def test_kernel_gradient_per_image_or_whole_batch_matches_tensorflow(rng, monkeypatch, batch, per_image_max):
+    """Image by image for a static batch up to PER_IMAGE_MAX_BATCH, else (larger or unknown batches) one
+    convolution over the whole batch; map sizes unknown when traced, as with a (None, None, C) model input."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv
+
+    monkeypatch.setattr(conv, "PER_IMAGE_MAX_BATCH", per_image_max)
+    calls = record_calls(monkeypatch, conv, "_image_kernel_gradient", "_channels_first")
+    x = tf.constant(rng.normal(size=(3, 9, 8, 5)).astype(np.float32))
+    w = tf.constant(rng.normal(size=(3, 3, 5, 4)).astype(np.float32))
+    upstream = tf.constant(rng.normal(size=(3, 7, 6, 4)).astype(np.float32))
+
+    expected = kernel_value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"), x, w, upstream)
+    signature = [tf.TensorSpec((batch, None, None, 5)), tf.TensorSpec((3, 3, 5, 4))]
+    traced = tf.function(lambda a, b: kernel_value_and_grads(conv.conv2d_forward_gradients, a, b, upstream), signature)
+    for got, want in zip(traced(x, w), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    per_image = batch is not None and batch <= per_image_max
+    assert calls == (["_image_kernel_gradient"] * 3 if per_image else ["_channels_first"])
+
+
+@pytest.mark.parametrize("accelerator", ["GPU", "TPU"])
+def test_layers_keep_tensorflows_kernels_where_a_gpu_or_tpu_runs_them(rng, monkeypatch, accelerator):
+    """The faster forms are for TensorFlow's own CPU kernels: with a GPU or TPU visible (faked here), every layer
+    that has one uses TensorFlow's ops in training calls too."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv, pooling
+
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
+    assert conv.eigen_cpu_kernels()  # no accelerator on the machines the tests run on
+    listed = tf.config.list_logical_devices
+    fake = [tf.config.LogicalDevice(f"/device:{accelerator}:0", accelerator)]
+    faked = lambda kind=None: fake if kind == accelerator else listed(kind)  # noqa: E731
+    monkeypatch.setattr(tf.config, "list_logical_devices", faked)
+    assert not conv.eigen_cpu_kernels()
+
+    forms = ("conv2d_forward_gradients", "conv2d_stride2_blocked", "conv2d_stride2_small", "conv2d_transpose_small")
+    calls, pool_calls = record_calls(monkeypatch, conv, *forms), record_calls(monkeypatch, pooling, "max_pool_2x2")
+    x = tf.constant(rng.normal(size=(1, 8, 8, 3)).astype(np.float32))
+    layers = (conv.Conv2D(4, 3, padding="same"), conv.Conv2D(4, 4, 2, "same"), conv.Conv2DTranspose(4, 4, 2, "same"))
+    for layer in layers:
+        layer_value_and_grads(layer, x, True)
+    pooling.MaxPooling2D()(x)
+    assert calls == [] and pool_calls == []
+
+
 @pytest.mark.parametrize("form", ["conv2d_stride2_blocked", "conv2d_stride2_small"])
 @pytest.mark.parametrize("shape", [(1, 8, 8, 3), (2, 10, 6, 5), (1, 4, 4, 2)])
 def test_stride2_convolution_forms_match_tensorflow(rng, form, shape):
@@ -263,7 +312,6 @@ def test_max_pooling_gradient_is_tensorflows_ties_included(rng, monkeypatch, sha
     calls = record_calls(monkeypatch, pooling, "max_pool_2x2")
     for onednn in (False, True):
         monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
-        monkeypatch.setattr(pooling, "onednn_enabled", lambda: onednn)
         got = value_and_grad(pooling.MaxPooling2D())
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])

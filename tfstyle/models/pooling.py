@@ -13,7 +13,7 @@ it compares the window's four inputs with the pooled value in that order and kee
 import keras
 import tensorflow as tf
 
-from tfstyle.models.conv import onednn_enabled
+from tfstyle.models import conv
 
 
 @tf.custom_gradient
@@ -46,10 +46,10 @@ def _first_max_gradient(x, pooled, upstream):
 
 @keras.saving.register_keras_serializable(package="tfstyle")
 class MaxPooling2D(keras.layers.MaxPooling2D):
-    """`keras.layers.MaxPooling2D` whose 2×2, stride-2 "valid" form uses `max_pool_2x2` when TensorFlow runs
-    without oneDNN (same outputs and gradients, faster gradients on such CPUs; VGG's pools are of this form), in
-    every call: the forward op is TensorFlow's MaxPool either way. Odd rows or columns, which "valid" pooling
-    drops, are cut off first."""
+    """`keras.layers.MaxPooling2D` whose 2×2, stride-2 "valid" form uses `max_pool_2x2` where TensorFlow runs its
+    own CPU kernels (`conv.eigen_cpu_kernels()`: no oneDNN, GPU or TPU; same outputs and gradients, faster
+    gradients on such CPUs; VGG's pools are of this form), in every call: the forward op is TensorFlow's MaxPool
+    either way. Odd rows or columns, which "valid" pooling drops, are cut off first."""
 
     def call(self, inputs):
         if not self._fast_gradient_applies():
@@ -59,6 +59,6 @@ class MaxPooling2D(keras.layers.MaxPooling2D):
         return max_pool_2x2(even)
 
     def _fast_gradient_applies(self):
-        if onednn_enabled() or self.padding != "valid" or self.data_format != "channels_last":
+        if not conv.eigen_cpu_kernels() or self.padding != "valid" or self.data_format != "channels_last":
             return False
         return tuple(self.pool_size) == (2, 2) and tuple(self.strides) == (2, 2)
