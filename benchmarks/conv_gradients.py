@@ -33,7 +33,7 @@ SHAPES = [
 ]
 
 
-# (name, input size after padding, kernel, in channels, out channels, batch): the kernel-gradient table
+# The kernel-gradient table's shapes, in SHAPES's columns
 KERNEL_GRADIENT_SHAPES = [
     ("ResNet block 3x3 256->256 @64", 66, 3, 256, 256, 1),
     ("ResNet head 7x7 64->3 @256", 262, 7, 64, 3, 1),
@@ -60,21 +60,12 @@ def kernel_gradient_4d(x, dy):
     return tf.transpose(dw, [1, 2, 0, 3])
 
 
-def kernel_gradient_3d(x, dy):
-    dw = tf.nn.conv2d(conv._channels_first(x), tf.transpose(dy, [1, 2, 0, 3]), 1, "VALID")
-    return tf.transpose(dw, [1, 2, 0, 3])
-
-
-def kernel_gradient_per_image(x, dy):
-    dw = tf.add_n([conv._image_kernel_gradient(x[i], dy[i]) for i in range(x.shape[0])])
-    return tf.transpose(dw, [1, 2, 0, 3])
-
-
 def kernel_gradient_table(pairs):
     from _timing import alternating_times
 
-    forms = {"whole batch, 4-D transposes": kernel_gradient_4d, "whole batch, 3-D transpose": kernel_gradient_3d,
-             "per image, 2-D transposes": kernel_gradient_per_image}  # fmt: skip
+    forms = {"whole batch, 4-D transposes": kernel_gradient_4d,
+             "whole batch, 3-D transpose": conv._kernel_gradient_whole_batch,
+             "per image, 2-D transposes": conv._kernel_gradient_per_image}
     print(f"Kernel gradient only, medians of {pairs} alternating calls (ms); the library uses the per-image form up to "
           f"{conv.PER_IMAGE_MAX_BATCH} images")
     print("| convolution | " + " | ".join(forms) + " | per image / 4-D |\n|---|" + "---|" * (len(forms) + 1))

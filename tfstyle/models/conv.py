@@ -79,12 +79,20 @@ def _kernel_gradient(x, dy, kernel, padding):
         x = tf.pad(x, [[0, 0], [ph, ph], [pw, pw], [0, 0]])
     batch = x.shape[0]
     if batch is not None and batch <= PER_IMAGE_MAX_BATCH:
-        # One convolution per image, summed: it needs no transpose of dy and only two-dimensional ones of x, and
-        # took 0.53-0.91x the time of the whole-batch form at batch 1 to 32 (conv_gradients.py --kernel-gradients).
-        dw = tf.add_n([_image_kernel_gradient(x[i], dy[i]) for i in range(batch)])
-    else:
-        # (Cin, H', W', B) ⋆ (H, W, B, Cout) -> (Cin, kh, kw, Cout): the batch is summed with the positions
-        dw = tf.nn.conv2d(_channels_first(x), tf.transpose(dy, [1, 2, 0, 3]), 1, "VALID")
+        return _kernel_gradient_per_image(x, dy)
+    return _kernel_gradient_whole_batch(x, dy)
+
+
+def _kernel_gradient_per_image(x, dy):
+    """One convolution per image, summed: it needs no transpose of dy and only two-dimensional ones of x, and took
+    0.53-0.91x the time of the whole-batch form at batch 1 to 32 (benchmarks/conv_gradients.py --kernel-gradients)."""
+    dw = tf.add_n([_image_kernel_gradient(x[i], dy[i]) for i in range(x.shape[0])])
+    return tf.transpose(dw, [1, 2, 0, 3])
+
+
+def _kernel_gradient_whole_batch(x, dy):
+    """(Cin, H', W', B) ⋆ (H, W, B, Cout) -> (Cin, kh, kw, Cout): the batch is summed with the positions."""
+    dw = tf.nn.conv2d(_channels_first(x), tf.transpose(dy, [1, 2, 0, 3]), 1, "VALID")
     return tf.transpose(dw, [1, 2, 0, 3])
 
 
