@@ -5,19 +5,19 @@ Both sides: two ResNet-9 generators (reflection padding, instance norm without a
 pools of 50; the reference's order (generators against frozen discriminators, then both discriminators on
 pooled fakes). Random weights and inputs (timing only). Rounds alternate the implementations (noisy machine).
 
-Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256]   (needs: pip install torch==2.13.0)
+Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256] [--ngf 64] [--blocks 9]   (needs: pip install torch==2.13.0)
 """
 
 import argparse
 import random
 
 
-def tf_runner(jit, size):
+def tf_runner(jit, size, ngf=64, blocks=9):
     import tensorflow as tf
 
     from tfstyle import CycleGAN
 
-    model = CycleGAN(image_size=size, seed=0)
+    model = CycleGAN(image_size=size, ngf=ngf, n_blocks=blocks, seed=0)
     model.compile(jit_compile=jit)
     a = tf.random.uniform((1, size, size, 3), -1, 1)
     b = tf.random.uniform((1, size, size, 3), -1, 1)
@@ -31,7 +31,7 @@ def tf_runner(jit, size):
     return run, model
 
 
-def torch_runner(size):
+def torch_runner(size, ngf=64, blocks=9):
     import torch
     from torch import nn
 
@@ -50,13 +50,13 @@ def torch_runner(size):
             return x + self.body(x)
 
     def generator():
-        layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, 64, 7, bias=True), norm(64), nn.ReLU(True)]
-        for cin, cout in ((64, 128), (128, 256)):
+        layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7, bias=True), norm(ngf), nn.ReLU(True)]
+        for cin, cout in ((ngf, 2 * ngf), (2 * ngf, 4 * ngf)):
             layers += [nn.Conv2d(cin, cout, 3, 2, 1, bias=True), norm(cout), nn.ReLU(True)]
-        layers += [Residual(256) for _ in range(9)]
-        for cin, cout in ((256, 128), (128, 64)):
+        layers += [Residual(4 * ngf) for _ in range(blocks)]
+        for cin, cout in ((4 * ngf, 2 * ngf), (2 * ngf, ngf)):
             layers += [nn.ConvTranspose2d(cin, cout, 3, 2, 1, output_padding=1, bias=True), norm(cout), nn.ReLU(True)]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(64, 3, 7), nn.Tanh()]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
         return nn.Sequential(*layers)
 
     def discriminator():
@@ -117,6 +117,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--bf16", action="store_true", help="also time mixed_bfloat16 and PyTorch's bf16 autocast")
     parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--ngf", type=int, default=64, help="generator filters (the paper: 64)")
+    parser.add_argument("--blocks", type=int, default=9, help="residual blocks (the paper: 9 at 256 px)")
     parser.add_argument("--skip-xla", action="store_true")
     args = parser.parse_args()
     from _flops import conv_flops
@@ -124,17 +126,18 @@ def main():
 
     cpu_report()
 
-    runners = {"tfstyle tf.function": tf_runner(False, args.size)}
+    shape = (args.ngf, args.blocks)
+    runners = {"tfstyle tf.function": tf_runner(False, args.size, *shape)}
     if not args.skip_xla:
-        runners["tfstyle XLA"] = tf_runner(True, args.size)
-    runners[TORCH] = (torch_runner(args.size), None)
+        runners["tfstyle XLA"] = tf_runner(True, args.size, *shape)
+    runners[TORCH] = (torch_runner(args.size, *shape), None)
     if args.bf16:
         from tfstyle.training import set_precision
 
         previous = set_precision("mixed_bfloat16")
-        runners["tfstyle mixed_bfloat16"] = tf_runner(False, args.size)
+        runners["tfstyle mixed_bfloat16"] = tf_runner(False, args.size, *shape)
         set_precision(previous)
-        runners[TORCH_BF16] = (torch_bf16(torch_runner(args.size)), None)
+        runners[TORCH_BF16] = (torch_bf16(torch_runner(args.size, *shape)), None)
     model = runners["tfstyle tf.function"][1]
     g_flops = conv_flops(model.generator_ab, (args.size, args.size, 3))
     d_flops = conv_flops(model.discriminator_a, (args.size, args.size, 3))
