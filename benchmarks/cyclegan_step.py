@@ -1,11 +1,13 @@
-"""CycleGAN training-step time at 256 px, batch 1: tfstyle (tf.function, XLA) vs the same maths in PyTorch.
+"""CycleGAN training-step time, batch 1: tfstyle (tf.function, XLA) vs the same maths in PyTorch.
 
-Both sides: two ResNet-9 generators (reflection padding, instance norm without affine, transposed convs), two
-70×70 PatchGANs with instance norm, LSGAN, λ = 10 cycle losses, identity loss 0.5·λ, Adam(2e-4, 0.5), image
-pools of 50; the reference's order (generators against frozen discriminators, then both discriminators on
-pooled fakes). Random weights and inputs (timing only). Rounds alternate the implementations (noisy machine).
+Both sides: two ResNet generators (the paper's 9 blocks and 64 filters at 256 px unless --blocks, --ngf and --size
+say otherwise; reflection padding, instance norm without affine, transposed convs), two 70×70 PatchGANs with
+instance norm, LSGAN, λ = 10 cycle losses, identity loss 0.5·λ, Adam(2e-4, 0.5), image pools of 50; the
+reference's order (generators against frozen discriminators, then both discriminators on pooled fakes). Random
+weights and inputs (timing only). Rounds alternate the implementations (noisy machine).
 
-Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256] [--ngf 64] [--blocks 9]   (needs: pip install torch==2.13.0)
+Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256] [--ngf 64] [--blocks 9]
+(needs: pip install torch==2.13.0)
 """
 
 import argparse
