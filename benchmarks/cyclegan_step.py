@@ -128,18 +128,18 @@ def main():
 
     cpu_report()
 
-    shape = (args.ngf, args.blocks)
-    runners = {"tfstyle tf.function": tf_runner(False, args.size, *shape)}
+    widths = {"ngf": args.ngf, "blocks": args.blocks}  # the same networks on both sides
+    runners = {"tfstyle tf.function": tf_runner(False, args.size, **widths)}
     if not args.skip_xla:
-        runners["tfstyle XLA"] = tf_runner(True, args.size, *shape)
-    runners[TORCH] = (torch_runner(args.size, *shape), None)
+        runners["tfstyle XLA"] = tf_runner(True, args.size, **widths)
+    runners[TORCH] = (torch_runner(args.size, **widths), None)
     if args.bf16:
         from tfstyle.training import set_precision
 
         previous = set_precision("mixed_bfloat16")
-        runners["tfstyle mixed_bfloat16"] = tf_runner(False, args.size, *shape)
+        runners["tfstyle mixed_bfloat16"] = tf_runner(False, args.size, **widths)
         set_precision(previous)
-        runners[TORCH_BF16] = (torch_bf16(torch_runner(args.size, *shape)), None)
+        runners[TORCH_BF16] = (torch_bf16(torch_runner(args.size, **widths)), None)
     model = runners["tfstyle tf.function"][1]
     g_flops = conv_flops(model.generator_ab, (args.size, args.size, 3))
     d_flops = conv_flops(model.discriminator_a, (args.size, args.size, 3))
