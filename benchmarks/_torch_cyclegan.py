@@ -3,9 +3,10 @@ reference the learning-parity benchmark compares tfstyle with. Layouts (NCHW) an
 `load_keras_weights` copies a tfstyle CycleGAN's weights in, so both can start from the same point.
 
 Defaults: ResNet generators (reflection padding, instance norm without affine parameters, transposed-convolution
-upsampling), 70×70 PatchGANs with instance norm, LSGAN, λ = 10 per cycle, identity 0.5·λ, image pools of 50,
-Adam(2e-4, β = (0.5, 0.999), ε = 1e-8), N(0, 0.02) weights and zero biases; generators step first (discriminators
-frozen), then both discriminators on pooled fakes, each loss halved.
+upsampling), 70×70 PatchGANs with instance norm, in-place ReLU / LeakyReLU 0.2 (as the authors' networks.py, which
+also makes the step-time benchmark's baseline the authors' own), LSGAN, λ = 10 per cycle, identity 0.5·λ, image
+pools of 50, Adam(2e-4, β = (0.5, 0.999), ε = 1e-8), N(0, 0.02) weights and zero biases; generators step first
+(discriminators frozen), then both discriminators on pooled fakes, each loss halved.
 """
 
 import random
@@ -22,29 +23,32 @@ def resnet_generator(n_blocks=9, ngf=64):
     class Block(nn.Module):
         def __init__(self, channels):
             super().__init__()
-            self.body = nn.Sequential(nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels), nn.ReLU(),
-                                      nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels))  # fmt: skip
+            self.body = nn.Sequential(
+                nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels), nn.ReLU(True),
+                nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), norm(channels),
+            )  # fmt: skip
 
         def forward(self, x):
             return x + self.body(x)
 
-    layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm(ngf), nn.ReLU()]
+    layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, ngf, 7), norm(ngf), nn.ReLU(True)]
     for i in range(2):
-        layers += [nn.Conv2d(ngf * 2**i, ngf * 2 ** (i + 1), 3, 2, 1), norm(ngf * 2 ** (i + 1)), nn.ReLU()]
+        layers += [nn.Conv2d(ngf * 2**i, ngf * 2 ** (i + 1), 3, 2, 1), norm(ngf * 2 ** (i + 1)), nn.ReLU(True)]
     layers += [Block(ngf * 4) for _ in range(n_blocks)]
     for i in range(2):
         c = ngf * 2 ** (2 - i)
-        layers += [nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1), norm(c // 2), nn.ReLU()]
+        layers += [nn.ConvTranspose2d(c, c // 2, 3, 2, 1, output_padding=1), norm(c // 2), nn.ReLU(True)]
     layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh()]
     return nn.Sequential(*layers)
 
 
 def patchgan(ndf=64, n_layers=3):
-    layers = [nn.Conv2d(3, ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
+    layers = [nn.Conv2d(3, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)]
     channels = ndf
     for n in range(1, n_layers + 1):
         out = ndf * min(2**n, 8)
-        layers += [nn.Conv2d(channels, out, 4, 2 if n < n_layers else 1, 1), nn.InstanceNorm2d(out), nn.LeakyReLU(0.2)]
+        stride = 2 if n < n_layers else 1
+        layers += [nn.Conv2d(channels, out, 4, stride, 1), nn.InstanceNorm2d(out), nn.LeakyReLU(0.2, True)]
         channels = out
     return nn.Sequential(*layers, nn.Conv2d(channels, 1, 4, 1, 1))
 
@@ -89,7 +93,8 @@ class ImagePool:
 
 class CycleGAN:
     def __init__(self, n_blocks=9, ngf=64, ndf=64, pool_size=50, lr=2e-4, lambda_cycle=10.0, lambda_identity=0.5):
-        self.g_ab, self.g_ba = init_weights(resnet_generator(n_blocks, ngf)), init_weights(resnet_generator(n_blocks, ngf))
+        self.g_ab = init_weights(resnet_generator(n_blocks, ngf))
+        self.g_ba = init_weights(resnet_generator(n_blocks, ngf))
         self.d_a, self.d_b = init_weights(patchgan(ndf)), init_weights(patchgan(ndf))  # d_b judges domain B
         params = lambda *nets: [p for net in nets for p in net.parameters()]  # noqa: E731
         self.g_opt = torch.optim.Adam(params(self.g_ab, self.g_ba), lr, betas=(0.5, 0.999))
@@ -114,7 +119,8 @@ class CycleGAN:
             d.requires_grad_(True)
         self.d_opt.zero_grad()
         d_loss = 0.0
-        for d, real, fake in ((self.d_b, real_b, self.pool_b.query(fake_b)), (self.d_a, real_a, self.pool_a.query(fake_a))):
+        pooled_b, pooled_a = self.pool_b.query(fake_b), self.pool_a.query(fake_a)
+        for d, real, fake in ((self.d_b, real_b, pooled_b), (self.d_a, real_a, pooled_a)):
             real_out, fake_out = d(real), d(fake.detach())
             loss = 0.5 * (mse(real_out, torch.ones_like(real_out)) + mse(fake_out, torch.zeros_like(fake_out)))
             loss.backward()
