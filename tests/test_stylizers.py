@@ -111,7 +111,9 @@ def test_adain_output_has_the_style_statistics(rng):
 def adain_model():
     keras.utils.set_random_seed(1)
     model = AdaIN(backbone="vgg16", vgg_weights=None)
-    model.compile(learning_rate=1e-3)
+    # 3e-4, not 1e-3: at 1e-3 the loss spiked late in some runs (up to 2x the first loss), and a spike at the end
+    # failed test_adain_fit_lowers_the_loss once in CI (0.67 of the first loss)
+    model.compile(learning_rate=3e-4)
     # an untrained decoder's outputs are not in the pixel range: rescale its last conv so they spread around grey
     head, probe = model.decoder.get_layer("decoder_conv9"), np.random.default_rng(5).uniform(size=(1, 32, 32, 3))
     raw = model.decoder(model.encoder(probe.astype(np.float32))[-1]).numpy()
@@ -142,8 +144,9 @@ def test_adain_fit_lowers_the_loss(paintings, adain_model):
                        load_size=48, count=8, batch_size=4)  # fmt: skip
     data = AdaIN.training_data(s, "train", 4)
     first = adain_model.evaluate(data, verbose=0, return_dict=True)["loss"]
-    # 120 steps: 6 runs (fixture seeds 1, 5, 7, 8) ended at 0.06-0.13 of the first loss; 60 steps gave 0.14-0.52
-    # over seeds 1-6 (flaky: runs are not bit-reproducible on CPU)
+    # 240 steps (4 batches per pass). Measured at the fixture's 3e-4 over 6 runs (fixture seeds 1-4): 0.044-0.077
+    # of the first loss, no step after the 50th above 0.6 of it. At 1e-3, 13 runs gave 0.05-0.20 and one CI run 0.67.
+    # Runs are not bit-reproducible on CPU, so the bound keeps a wide margin.
     adain_model.fit(data.repeat(60), epochs=1, verbose=0)
     last = adain_model.evaluate(data, verbose=0, return_dict=True)["loss"]
     assert last < 0.5 * first, (first, last)
