@@ -88,7 +88,8 @@ def main():
     parser.add_argument("--keras-batch-norm", action="store_true", help=keras_bn_help)
     pairs_help = "also alternate tfstyle and PyTorch step by step N times and print the median per-step ratio"
     parser.add_argument("--pairs", type=int, default=0, metavar="N", help=pairs_help)
-    stride2_help = "also time the step with TensorFlow's stride-2 kernels instead of tfstyle's faster forms (no oneDNN)"
+    stride2_help = ("also time the step with TensorFlow's stride-2 kernels instead of tfstyle's faster forms (with "
+                    "oneDNN: instead of the small maps' matrix products)")
     parser.add_argument("--tensorflow-stride2", action="store_true", help=stride2_help)
     args = parser.parse_args()
     from _flops import conv_flops

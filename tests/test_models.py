@@ -269,15 +269,18 @@ def test_stride2_forms_refuse_other_kernels(form):
 
 @pytest.mark.parametrize("padding,size,form", [("same", 64, "blocked"), ("valid", 66, "blocked"), ("same", 16, "small"),
                                                ("valid", 4, "small"), ("valid", 33, None)])  # fmt: skip
-def test_stride2_conv_layer_picks_its_form_by_map_size(rng, monkeypatch, padding, size, form):
-    """Even maps of 64 px or more: blocked; smaller even maps: small; odd maps: TensorFlow's kernels. Only
-    without oneDNN and in training calls; the same outputs and gradients either way."""
+@pytest.mark.parametrize("onednn", [False, True])
+def test_stride2_conv_layer_picks_its_form_by_map_size(rng, monkeypatch, padding, size, form, onednn):
+    """Even maps of 64 px or more: blocked (not with oneDNN, which aborts on its kernel gradient); smaller even
+    maps: small; odd maps: TensorFlow's kernels. Only in training calls; the same outputs and gradients either
+    way."""
     import tensorflow as tf
 
     from tfstyle.models import conv
 
     calls = record_calls(monkeypatch, conv, "conv2d_stride2_blocked", "conv2d_stride2_small")
-    monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
+    form = None if onednn and form == "blocked" else form
     layer = conv.Conv2D(6, 4, 2, padding)
     reference = keras.layers.Conv2D(6, 4, 2, padding)
     x = tf.constant(rng.normal(size=(2, size, size, 3)).astype(np.float32))
@@ -467,15 +470,16 @@ def test_batch_norm_fused_kernels_compute_what_keras_batch_norm_does(rng, center
 
 
 @pytest.mark.parametrize("size,small", [(16, True), (2, True), (32, False)])
-def test_transposed_conv_layer_uses_the_small_form_on_small_maps(rng, monkeypatch, size, small):
-    """Maps of up to 16 px, without oneDNN, in training calls; the same outputs and gradients either way (the map
-    is not square)."""
+@pytest.mark.parametrize("onednn", [False, True])
+def test_transposed_conv_layer_uses_the_small_form_on_small_maps(rng, monkeypatch, size, small, onednn):
+    """Maps of up to 16 px, with oneDNN or without, in training calls; the same outputs and gradients either way
+    (the map is not square)."""
     import tensorflow as tf
 
     from tfstyle.models import conv
 
     calls = record_calls(monkeypatch, conv, "conv2d_transpose_small")
-    monkeypatch.setattr(conv, "onednn_enabled", lambda: False)
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
     layer = conv.Conv2DTranspose(3, 4, 2, "same")
     reference = keras.layers.Conv2DTranspose(3, 4, 2, "same")
     x = tf.constant(rng.normal(size=(2, size, size // 2, 5)).astype(np.float32))
@@ -491,7 +495,8 @@ def test_transposed_conv_layer_uses_the_small_form_on_small_maps(rng, monkeypatc
 
 
 def test_pix2pix_networks_train_with_the_same_gradients_on_either_convolution_path(monkeypatch):
-    """U-Net and PatchGAN: TensorFlow's stride-2 kernels (oneDNN on) and the faster forms agree."""
+    """U-Net and PatchGAN: TensorFlow's stride-2 kernels, the forms used with oneDNN (the small maps' matrix
+    products) and all the forms (without oneDNN) agree."""
     import tensorflow as tf
 
     from tfstyle.models import conv
@@ -502,19 +507,24 @@ def test_pix2pix_networks_train_with_the_same_gradients_on_either_convolution_pa
     without_kinks(g, d)
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype(np.float32))
 
-    def grads(onednn):
+    def grads(onednn, fast_stride2=True):
         monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
+        monkeypatch.setattr(conv, "FAST_STRIDE2", fast_stride2)
+        calls.clear()
         with tf.GradientTape() as tape:
             fake = g(x, training=True)
             loss = tf.reduce_mean(tf.square(d(tf.concat([x, fake], -1), training=True))) + tf.reduce_mean(fake**2)
         return tape.gradient(loss, g.trainable_variables + d.trainable_variables)
 
-    tensorflow_kernels = grads(True)
+    tensorflow_kernels = grads(True, fast_stride2=False)
     assert calls == []
-    faster = grads(False)
     # U-Net: blocked at 64 px, small at 32..2 px; transposed small from 1 to 16 px (32 px: TensorFlow's).
     # PatchGAN (its inputs padded by one pixel): blocked at 66 px, small at 34 and 18 px.
-    assert sorted(calls) == sorted(["conv2d_stride2_blocked"] * 2 + ["conv2d_stride2_small"] * 7
-                                   + ["conv2d_transpose_small"] * 5)  # fmt: skip
-    for got, want in zip(faster, tensorflow_kernels):
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
+    small_forms = ["conv2d_stride2_small"] * 7 + ["conv2d_transpose_small"] * 5
+    with_onednn = grads(True)
+    assert sorted(calls) == sorted(small_forms)
+    all_forms = grads(False)
+    assert sorted(calls) == sorted(["conv2d_stride2_blocked"] * 2 + small_forms)
+    for faster in (with_onednn, all_forms):
+        for got, want in zip(faster, tensorflow_kernels):
+            np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)

@@ -26,6 +26,11 @@ col2im, the product taken with the large kernel matrix on the left, where Tensor
 `benchmarks/stride2_convs.py` measures every U-Net-256 and PatchGAN shape; the limits below come from it. On a
 2-core AVX2 EPYC a whole Pix2Pix step at 256 px took 0.78× the time with TensorFlow's stride-2 kernels
 (`benchmarks/pix2pix_step.py --tensorflow-stride2 --pairs 30`, median of alternating steps).
+
+The matrix-product forms of the small maps are used with oneDNN too (on any CPU, `cpu_kernels()`): oneDNN's
+kernels for those shapes were slower still. On a 2-core Xeon with AMX a Pix2Pix step at 256 px took 0.83× the
+time in float32 and 0.73× in bfloat16 with them (12 alternating pairs each). The forms that convolve with a whole
+feature map as the kernel (stride-1 and blocked) stay off with oneDNN, whose convolution aborts on such kernels.
 """
 
 import functools
@@ -42,14 +47,19 @@ def onednn_enabled():
     return _compat.onednn_enabled()
 
 
+def cpu_kernels():
+    """Whether convolutions here run on the CPU: TensorFlow sees no GPU or TPU that it would place them on. The
+    faster forms of this module are for CPUs only; a GPU's or TPU's gradient kernels are fast already, and forms
+    such as a whole feature map used as one convolution kernel would suit them badly."""
+    return not (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+
+
 def eigen_cpu_kernels():
-    """Whether convolutions here run on TensorFlow's own (Eigen) CPU kernels: no oneDNN, and no GPU or TPU that
-    TensorFlow would place them on. The faster forms of this module are for those kernels only; a GPU's or TPU's
-    gradient kernels are fast already, and forms such as a whole feature map used as one convolution kernel would
-    suit them badly."""
+    """Whether convolutions here run on TensorFlow's own (Eigen) CPU kernels: a CPU (`cpu_kernels()`) without
+    oneDNN. The forms that use a whole feature map as a convolution kernel are for these kernels only."""
     if onednn_enabled():
         return False
-    return not (tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("TPU"))
+    return cpu_kernels()
 
 
 def conv2d_forward_gradients(x, kernel, padding="VALID"):
@@ -232,8 +242,8 @@ def _bias_and_activation(layer, outputs):
 class Conv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` whose stride-1 form ("valid", or "same" with odd kernels) uses
     `conv2d_forward_gradients`, and whose stride-2 4×4 form on even maps uses `conv2d_stride2_blocked` (64 px or
-    more) or `conv2d_stride2_small`, where `eigen_cpu_kernels()` holds (same weights, same outputs, faster
-    gradients on such CPUs).
+    more), both where `eigen_cpu_kernels()` holds, or `conv2d_stride2_small` (smaller maps) where `cpu_kernels()`
+    holds, oneDNN or not (same weights, same outputs, faster gradients on such CPUs).
 
     Args:
         forward_gradients: "training" (default: only in training calls, so inference and export keep the plain
@@ -264,16 +274,18 @@ class Conv2D(keras.layers.Conv2D):
     def _gradient_form(self, inputs):
         """"stride1", "blocked" or "small" (stride-2 4×4 on large or small maps), or None (TensorFlow's kernels)."""
         plain = tuple(self.dilation_rate) == (1, 1) and self.groups == 1 and self.data_format == "channels_last"
-        if not plain or not eigen_cpu_kernels():
+        if not plain or not cpu_kernels():
             return None
         odd_kernel = all(k % 2 for k in self.kernel_size)
         if tuple(self.strides) == (1, 1) and (self.padding == "valid" or odd_kernel):
-            return "stride1"
+            return "stride1" if eigen_cpu_kernels() else None
         height, width = inputs.shape[1], inputs.shape[2]
         stride2 = tuple(self.strides) == (2, 2) and tuple(self.kernel_size) == (4, 4) and FAST_STRIDE2
         if not stride2 or height is None or width is None or height % 2 or width % 2:
             return None
-        return "blocked" if min(height, width) >= BLOCKED_MIN_SIZE else "small"
+        if min(height, width) >= BLOCKED_MIN_SIZE:
+            return "blocked" if eigen_cpu_kernels() else None
+        return "small"  # matrix products: faster than oneDNN's kernels too
 
     def get_config(self):
         return {**super().get_config(), "forward_gradients": self.forward_gradients}
@@ -282,8 +294,8 @@ class Conv2D(keras.layers.Conv2D):
 @keras.saving.register_keras_serializable(package="tfstyle")
 class Conv2DTranspose(keras.layers.Conv2DTranspose):
     """`keras.layers.Conv2DTranspose` whose stride-2 4×4 "same" form on maps of up to 16 px uses
-    `conv2d_transpose_small` in training calls where `eigen_cpu_kernels()` holds (same weights, same outputs,
-    faster on such CPUs). Inference and export keep the plain transposed convolution.
+    `conv2d_transpose_small` in training calls where `cpu_kernels()` holds, oneDNN or not (same weights, same
+    outputs, faster on CPUs). Inference and export keep the plain transposed convolution.
     """
 
     def call(self, inputs, training=False):
@@ -298,5 +310,5 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         return (
             tuple(self.kernel_size) == (4, 4) and tuple(self.strides) == (2, 2) and self.padding == "same"
             and self.output_padding is None and tuple(self.dilation_rate) == (1, 1)
-            and self.data_format == "channels_last" and sized and FAST_STRIDE2 and eigen_cpu_kernels()
+            and self.data_format == "channels_last" and sized and FAST_STRIDE2 and cpu_kernels()
         )  # fmt: skip
