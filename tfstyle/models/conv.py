@@ -28,7 +28,7 @@ col2im, the product taken with the large kernel matrix on the left, where Tensor
 (`benchmarks/pix2pix_step.py --tensorflow-stride2 --pairs 30`, median of alternating steps).
 
 The matrix-product forms of the small maps are used with oneDNN too (on any CPU, `cpu_kernels()`): oneDNN's
-kernels for those shapes were slower still. On a 2-core Xeon with AMX a Pix2Pix step at 256 px took 0.83× the
+kernels for those shapes were slower too. On a 2-core Xeon with AMX a Pix2Pix step at 256 px took 0.83× the
 time in float32 and 0.73× in bfloat16 with them (12 alternating pairs each). The forms that convolve with a whole
 feature map as the kernel (stride-1 and blocked) stay off with oneDNN, whose convolution aborts on such kernels.
 """
