@@ -8,8 +8,8 @@ faster forms (`tfstyle.models.conv`), forward + both gradients, on U-Net-256's a
 
 Each form is checked against TensorFlow's outputs and gradients. The machine is noisy, so besides each side's best
 time the script reports the median (and quartiles) of per-call ratios, the forms alternating call by call. The
-layer chooses the form by map size (`tfstyle.models.conv.BLOCKED_MIN_SIZE`, `SMALL_TRANSPOSED_MAX_SIZE`), only
-without oneDNN (AVX2 CPUs).
+layer chooses the form by map size (`tfstyle.models.conv.BLOCKED_MIN_SIZE`, `SMALL_TRANSPOSED_MAX_SIZE`): the
+blocked form only without oneDNN (AVX2 CPUs), the small forms on any CPU.
 
 Run: python benchmarks/stride2_convs.py [--batch 1] [--pairs 30]
 """

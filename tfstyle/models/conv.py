@@ -276,15 +276,16 @@ class Conv2D(keras.layers.Conv2D):
         plain = tuple(self.dilation_rate) == (1, 1) and self.groups == 1 and self.data_format == "channels_last"
         if not plain or not cpu_kernels():
             return None
+        whole_map_kernels = not onednn_enabled()  # eigen_cpu_kernels(), the CPU being known already
         odd_kernel = all(k % 2 for k in self.kernel_size)
         if tuple(self.strides) == (1, 1) and (self.padding == "valid" or odd_kernel):
-            return "stride1" if eigen_cpu_kernels() else None
+            return "stride1" if whole_map_kernels else None
         height, width = inputs.shape[1], inputs.shape[2]
         stride2 = tuple(self.strides) == (2, 2) and tuple(self.kernel_size) == (4, 4) and FAST_STRIDE2
         if not stride2 or height is None or width is None or height % 2 or width % 2:
             return None
         if min(height, width) >= BLOCKED_MIN_SIZE:
-            return "blocked" if eigen_cpu_kernels() else None
+            return "blocked" if whole_map_kernels else None
         return "small"  # matrix products: faster than oneDNN's kernels too
 
     def get_config(self):
