@@ -9,7 +9,10 @@ Part 2: wall time to reach the loss PyTorch reaches after `--evals` evaluations 
 may use its multi-scale mode.
 
 Run: python benchmarks/gatys_vs_torch.py [--size 384] [--evals 300] [--timing-evals 15] [--rounds 3]
-          [--plot benchmarks/gatys_vs_torch.png]
+          [--plot benchmarks/gatys_vs_torch.png] [--scipy]
+
+`--scipy` adds a single-scale run with SciPy's float64 L-BFGS-B (`optimizer="lbfgs-b"`, tfstyle's optimiser before
+session 20) to part 2, next to the float32 L-BFGS that `stylize` uses.
 """
 
 import argparse
@@ -111,6 +114,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     default_plot = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gatys_vs_torch.png")
     parser.add_argument("--plot", default=default_plot, help="where the loss-against-time plot goes")
+    parser.add_argument("--scipy", action="store_true", help="also time SciPy's L-BFGS-B (single-scale)")
     args = parser.parse_args()
     torch.set_num_threads(usable_cores())
     keras.utils.set_random_seed(0)
@@ -151,7 +155,10 @@ def main():
     target = torch_state["loss"]
     print(f"PyTorch: loss {target:.4g} after {torch_state['evals']} evaluations in {torch_time:.1f} s")
     curves = {"PyTorch 2.13 (L-BFGS)": (torch_state["wall"], torch_state["losses"])}
-    for multiscale in (False, True):
+    runs = [("single-scale", False, "lbfgs"), ("multi-scale", True, "lbfgs")]
+    if args.scipy:
+        runs.append(("single-scale, SciPy L-BFGS-B", False, "lbfgs-b"))
+    for label, multiscale, optimizer in runs:
         reached, points = {}, []
         start = time.perf_counter()
 
@@ -164,10 +171,9 @@ def main():
 
         try:
             stylize(content_sq, style_sq, steps=args.evals * 2, max_evaluations=args.evals * 4,
-                    multiscale=multiscale, callback=stop_at_target, **common)  # fmt: skip
+                    multiscale=multiscale, optimizer=optimizer, callback=stop_at_target, **common)  # fmt: skip
         except StopIteration:
             pass
-        label = "multi-scale" if multiscale else "single-scale"
         curves[f"tfstyle {label}"] = tuple(np.array(points).T) if points else ([], [])
         if "t" in reached:
             print(f"tfstyle {label}: reached {target:.4g} in {reached['t']:.1f} s ({reached['t'] / torch_time:.2f}x PyTorch)")

@@ -9,6 +9,9 @@ of the pictures is written next to the table.
 
     python benchmarks/style_quality.py --size 256 --photos 2 [--faststyle RUN] [--presets gatys2016,quality]
         [--paintings starry_night]
+
+A preset may name its optimiser after a colon, e.g. `--presets gatys2016:lbfgs-b,gatys2016` compares SciPy's
+L-BFGS-B with tfstyle's float32 L-BFGS; the table then also gives each run's final loss (the optimised objective).
 """
 
 import argparse
@@ -29,7 +32,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--photos", type=int, default=2, help="held-out photos per painting")
-    parser.add_argument("--presets", default="gatys2016,quality")
+    parser.add_argument("--presets", default="gatys2016,quality", help="preset[:optimizer],...")
     parser.add_argument("--faststyle", help="a fast-style run folder (or shipped name) to compare, for its painting")
     parser.add_argument("--paintings", help="comma-separated painting names to use (default: every shared painting)")
     parser.add_argument("--out", default="benchmarks/style_quality.png")
@@ -71,29 +74,37 @@ def main():
             painting_content = judge.content_distance(square(painting), photo)
             key = painting_path.stem
             record(table, (key, "photo (no stylisation)"), base, 0.0, painting_content)
-            for preset in args.presets.split(","):
+            for spec in args.presets.split(","):
+                preset, _, optimizer = spec.partition(":")
+                final = {}
                 start = time.perf_counter()
                 out = stylize(photo, painting, preset=preset, weights=weights, backbone="vgg16", max_size=args.size,
-                              progress=False)  # fmt: skip
+                              progress=False, optimizer=optimizer or None,
+                              callback=lambda step, image, losses: final.update(losses))  # fmt: skip
                 elapsed = time.perf_counter() - start
-                record(table, (key, preset), judge.distances(out, photo, painting), elapsed, painting_content,
-                       base["style"])  # fmt: skip
+                record(table, (key, spec), judge.distances(out, photo, painting), elapsed, painting_content,
+                       base["style"], final.get("total"))  # fmt: skip
                 row.append(out)
             if args.faststyle:
                 row.append(fast_style(args.faststyle, photo, painting_path, judge, table, painting_content, base, key))
             rows.append(row)
-    print("| painting | method | style distance | cut | content distance | painting's content distance | time |")
-    print("|---|---|---|---|---|---|---|")
+    print("| painting | method | style distance | cut | content distance | painting's content distance | time | "
+          "final loss |")
+    print("|---|---|---|---|---|---|---|---|")
     for (painting, name), values in table.items():
         cut = f"{np.mean(values['cut']):.1f}x" if values["cut"] else "-"
+        loss = f"{np.mean(values['loss']):.4g}" if values["loss"] else "-"
         print(f"| {painting} | {name} | {np.mean(values['style']):.3f} | {cut} | {np.mean(values['content']):.3f} | "
-              f"{np.mean(values['painting_content']):.3f} | {np.mean(values['time']):.3g} s |")  # fmt: skip
+              f"{np.mean(values['painting_content']):.3f} | {np.mean(values['time']):.3g} s | {loss} |")  # fmt: skip
     write_image(args.out, image_grid([np.stack([r[i] for r in rows]) for i in range(len(rows[0]))]))
     print(f"grid: {args.out} (columns: photo, painting, {args.presets}{', faststyle' if args.faststyle else ''})")
 
 
-def record(table, name, distances, seconds, painting_content, photo_style=None):
-    entry = table.setdefault(name, {"style": [], "content": [], "time": [], "cut": [], "painting_content": []})
+def record(table, name, distances, seconds, painting_content, photo_style=None, loss=None):
+    entry = table.setdefault(name, {"style": [], "content": [], "time": [], "cut": [], "painting_content": [],
+                                    "loss": []})  # fmt: skip
+    if loss is not None:
+        entry["loss"].append(loss)
     entry["style"].append(distances["style"])
     entry["content"].append(distances["content"])
     entry["time"].append(seconds)

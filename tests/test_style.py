@@ -100,7 +100,8 @@ def _images(rng):
     return synthetic.labels_pair("train", 1, 64)[1], synthetic.stripes_image("train", 1, 3, 64)
 
 
-@pytest.mark.parametrize("optimizer,extra", [("lbfgs", {}), ("adam", {"learning_rate": 0.02, "init": "content"})])
+@pytest.mark.parametrize("optimizer,extra", [("lbfgs", {}), ("lbfgs-b", {}),
+                                             ("adam", {"learning_rate": 0.02, "init": "content"})])  # fmt: skip
 def test_total_loss_drops_strongly_at_64px(rng, optimizer, extra):
     keras.utils.set_random_seed(0)
     content, style = _images(rng)
@@ -234,7 +235,7 @@ def test_stylize_cli_end_to_end(tmp_path, rng):
     assert offline.returncode == 2 and "--weights PATH" in offline.stderr and "Traceback" not in offline.stderr
 
 
-@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+@pytest.mark.parametrize("optimizer", ["lbfgs", "lbfgs-b", "adam"])
 def test_stylize_is_deterministic_given_a_seed(tmp_path, rng, optimizer):
     keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3)).save_weights(
         tmp_path / "vgg.weights.h5")  # fixed weights: weights=None would draw new random ones each call

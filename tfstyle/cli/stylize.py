@@ -24,7 +24,8 @@ def add_parser(sub, help_line):
     parser.add_argument("--content-weight", type=float, help="α")
     parser.add_argument("--style-weight", type=float, help="β")
     parser.add_argument("--tv-weight", type=float)
-    parser.add_argument("--optimizer", choices=["lbfgs", "adam", "sgd"])
+    parser.add_argument("--optimizer", choices=["lbfgs", "lbfgs-b", "adam", "sgd"],
+                        help="lbfgs: float32 L-BFGS within [0, 1]; lbfgs-b: SciPy's float64 L-BFGS-B (slower)")
     parser.add_argument("--learning-rate", type=float, help="Adam/SGD step size in [0, 1] image units")
     parser.add_argument("--init", choices=["content", "noise", "style"])
     parser.add_argument("--backbone", choices=["vgg19", "vgg16"])

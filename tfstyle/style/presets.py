@@ -29,7 +29,7 @@ class StyleSettings:
     tv_pixel_scale: float = 1.0  # TV computed on the image times this (keras.io: 0–255 pixels)
     style_loss: str = "gram"  # "gram", "meanstd", "mrf", or "gram+mrf" (global + local mix)
     mrf_weight: float = 1.0  # weight of the MRF term in "gram+mrf"
-    optimizer: str = "lbfgs"  # "lbfgs", "adam", "sgd"
+    optimizer: str = "lbfgs"  # "lbfgs" (float32, tfstyle.style.lbfgs), "lbfgs-b" (SciPy, float64), "adam", "sgd"
     learning_rate: float = 0.02  # in [0, 1] image units
     beta_1: float = 0.9
     epsilon: float = 1e-7
@@ -37,8 +37,9 @@ class StyleSettings:
     average_decay: float = None  # Adam/SGD: return a bias-corrected running average of the iterates (e.g. 0.99)
     steps: int = 500
     max_evaluations: int = None  # L-BFGS function-evaluation budget (None: 2 × steps)
-    # L-BFGS history size. Larger converges in fewer evaluations (measured: 186 → 116 → 91 evaluations to the
-    # same loss at 20, 50, 100) but SciPy keeps 2·m float64 copies of the image (50: 630 MB at 512×512).
+    # L-BFGS history size. Larger converges in fewer evaluations (measured with SciPy's L-BFGS-B: 186 → 116 → 91
+    # evaluations to the same loss at 20, 50, 100) but keeps 2·m float32 copies of the image (50: 315 MB at 512 px;
+    # twice that in float64 with "lbfgs-b").
     lbfgs_memory: int = 50
     # multiscale: image sizes relative to the final size, and the share of `steps` each one gets; a few cheap
     # coarse steps place the large structures, the full size does the rest
