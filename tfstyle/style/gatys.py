@@ -248,7 +248,8 @@ def _optimise(image, loss_fn, s, steps, jit_compile, callback, progress, step_of
 
 def _optimise_scipy(image, value_and_grad, s, steps, state, report, bar):
     """SciPy's L-BFGS-B (Byrd, Lu, Nocedal & Zhu 1995) in float64 on one core: the optimiser of tfstyle before
-    session 20, kept for comparison (`optimizer="lbfgs-b"`); the float32 `lbfgs` is faster at the same loss."""
+    session 20, kept for comparison (`optimizer="lbfgs-b"`). The float32 `lbfgs` takes 0.43-0.73x its time, at a
+    lower final loss in five of six measured cases (benchmarks/RESULTS.md, session 20)."""
     shape, last = image.shape, {}
 
     def fun(flat):
