@@ -7,17 +7,25 @@ instance norm, LSGAN, λ = 10 cycle losses, identity loss 0.5·λ, Adam(2e-4, 0.
 reference's order (generators against frozen discriminators, then both discriminators on pooled fakes). Random
 weights and inputs (timing only). Rounds alternate the implementations (noisy machine).
 
+With --onednn-3x3, a second tfstyle row keeps oneDNN's kernels for the 3×3 convolutions that tfstyle runs as
+Winograd F(4, 3) (tfstyle.models.winograd), and tfstyle's step is timed against it step by step as well.
+
 Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256] [--ngf 64] [--blocks 9]
+     [--bf16] [--onednn-3x3] [--pairs N]
 (needs: pip install torch==2.13.0)
 """
 
 import argparse
 
 
-def tf_runner(jit, size, ngf=64, blocks=9):
+ONEDNN_3X3 = "tfstyle, oneDNN's 3×3 kernels"
+
+
+def tf_runner(jit, size, ngf=64, blocks=9, use_winograd=True):
     import tensorflow as tf
 
     from tfstyle import CycleGAN
+    from tfstyle.models import conv
 
     model = CycleGAN(image_size=size, ngf=ngf, n_blocks=blocks, seed=0)
     model.compile(jit_compile=jit)
@@ -25,7 +33,11 @@ def tf_runner(jit, size, ngf=64, blocks=9):
     b = tf.random.uniform((1, size, size, 3), -1, 1)
     iterator = iter(tf.data.Dataset.from_tensors((a, b)).repeat())
     model.make_train_function()
-    model.train_function(iterator)  # trace / compile
+    conv.WINOGRAD = use_winograd  # read while the step is traced
+    try:
+        model.train_function(iterator)  # trace / compile
+    finally:
+        conv.WINOGRAD = True
 
     def run():
         model.train_function(iterator)["g_loss"].numpy()
@@ -60,9 +72,12 @@ def main():
     parser.add_argument("--ngf", type=int, default=64, help="generator filters (the paper: 64)")
     parser.add_argument("--blocks", type=int, default=9, help="residual blocks (the paper: 9 at 256 px)")
     parser.add_argument("--skip-xla", action="store_true")
+    parser.add_argument("--onednn-3x3", action="store_true", help="also time tfstyle without Winograd 3×3 convs")
+    pairs_help = "also alternate tfstyle and PyTorch step by step N times and print the median per-step ratio"
+    parser.add_argument("--pairs", type=int, default=0, metavar="N", help=pairs_help)
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, TORCH_BF16, compare, cpu_report, torch_bf16
+    from _timing import TORCH, TORCH_BF16, compare, cpu_report, paired_ratio, torch_bf16
 
     cpu_report()
 
@@ -70,6 +85,8 @@ def main():
     runners = {"tfstyle tf.function": tf_runner(False, args.size, **widths)}
     if not args.skip_xla:
         runners["tfstyle XLA"] = tf_runner(True, args.size, **widths)
+    if args.onednn_3x3:
+        runners[ONEDNN_3X3] = tf_runner(False, args.size, **widths, use_winograd=False)
     runners[TORCH] = (torch_runner(args.size, **widths), None)
     if args.bf16:
         from tfstyle.training import set_precision
@@ -86,6 +103,16 @@ def main():
     step_flops = 6 * 3 * g_flops + (2 * 2 + 4 * 3) * d_flops
     print(f"forward GFLOP: G {g_flops / 1e9:.1f}, D {d_flops / 1e9:.2f}; training step ≈ {step_flops / 1e9:.0f} GFLOP")
     compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
+    tfstyle_run = runners["tfstyle tf.function"][0]
+    if args.pairs:
+        ratio = paired_ratio(tfstyle_run, runners[TORCH][0], args.pairs)
+        print(f"step by step, alternating ({args.pairs} pairs): tfstyle takes {ratio:.3f}x PyTorch's time "
+              "(median of per-step ratios)")  # fmt: skip
+    if args.onednn_3x3:
+        pairs = args.pairs or 4 * args.steps
+        ratio = paired_ratio(tfstyle_run, runners[ONEDNN_3X3][0], pairs)
+        print(f"step by step, alternating ({pairs} pairs): tfstyle with Winograd 3×3 convolutions takes {ratio:.3f}x "
+              "the time of oneDNN's kernels (median of per-step ratios)")  # fmt: skip
 
 
 if __name__ == "__main__":

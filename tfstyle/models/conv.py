@@ -31,6 +31,12 @@ The matrix-product forms of the small maps are used with oneDNN too (on any CPU,
 kernels for those shapes were slower too. On a 2-core Xeon with AMX a Pix2Pix step at 256 px took 0.83× the
 time in float32 and 0.73× in bfloat16 with them (12 alternating pairs each). The forms that convolve with a whole
 feature map as the kernel (stride-1 and blocked) stay off with oneDNN, whose convolution aborts on such kernels.
+
+With oneDNN, trained 3×3 stride-1 convolutions with 256 channels or more in and out (the CycleGAN generator's
+residual blocks, AdaIN's decoder) run as Winograd F(4×4, 3×3) in float32 (`tfstyle.models.winograd`): on a 2-core
+Xeon with AMX a CycleGAN step at 256 px took 0.72× the time with it (`benchmarks/cyclegan_step.py --onednn-3x3`).
+Without oneDNN (TensorFlow's Eigen kernels, measured with TF_ENABLE_ONEDNN_OPTS=0 on the same CPU) it was no faster
+than the forward-gradient form, which those CPUs keep.
 """
 
 import functools
@@ -39,6 +45,7 @@ import keras
 import tensorflow as tf
 
 from tfstyle import _compat
+from tfstyle.models import winograd
 
 
 @functools.cache
@@ -141,6 +148,9 @@ _FORWARD_GRADIENT_CONVS = {"VALID": _with_forward_gradients("VALID"), "SAME": _w
 # transposed convolutions on maps of up to 16 px as matrix products, larger ones with TensorFlow's kernels (no
 # form tried was faster there). FAST_STRIDE2 = False keeps TensorFlow's kernels for all of them (comparisons).
 FAST_STRIDE2 = True
+# Trained 3×3 stride-1 convolutions by Winograd F(4, 3) with oneDNN (tfstyle.models.winograd); False keeps
+# oneDNN's kernels (comparisons).
+WINOGRAD = True
 BLOCKED_MIN_SIZE = 64
 SMALL_TRANSPOSED_MAX_SIZE = 16
 _PAD1 = [[0, 0], [1, 1], [1, 1], [0, 0]]
@@ -259,27 +269,32 @@ class Conv2D(keras.layers.Conv2D):
         self.forward_gradients = forward_gradients
 
     def call(self, inputs, training=False):
-        form = self._gradient_form(inputs) if training or self.forward_gradients == "always" else None
+        form = self._gradient_form(inputs, training) if training or self.forward_gradients == "always" else None
         if form is None:
             return super().call(inputs)
         kernel = tf.cast(self.kernel, inputs.dtype)
         if form == "stride1":
             outputs = conv2d_forward_gradients(inputs, kernel, self.padding.upper())
+        elif form == "winograd":
+            outputs = winograd.conv2d_winograd(inputs if self.padding == "valid" else tf.pad(inputs, _PAD1), kernel)
         else:
             # "same" on an even size pads one pixel on each side, as the papers' padding=1
             x = inputs if self.padding == "valid" else tf.pad(inputs, _PAD1)
             outputs = (conv2d_stride2_blocked if form == "blocked" else conv2d_stride2_small)(x, kernel)
         return _bias_and_activation(self, outputs)
 
-    def _gradient_form(self, inputs):
-        """"stride1", "blocked" or "small" (stride-2 4×4 on large or small maps), or None (TensorFlow's kernels)."""
+    def _gradient_form(self, inputs, training):
+        """"stride1", "winograd" (3×3 stride 1), "blocked" or "small" (stride-2 4×4 on large or small maps), or None
+        (TensorFlow's kernels)."""
         plain = tuple(self.dilation_rate) == (1, 1) and self.groups == 1 and self.data_format == "channels_last"
         if not plain or not cpu_kernels():
             return None
         whole_map_kernels = not onednn_enabled()  # eigen_cpu_kernels(), the CPU being known already
         odd_kernel = all(k % 2 for k in self.kernel_size)
         if tuple(self.strides) == (1, 1) and (self.padding == "valid" or odd_kernel):
-            return "stride1" if whole_map_kernels else None
+            if whole_map_kernels:
+                return "stride1"
+            return "winograd" if training and self._winograd_applies(inputs) else None
         height, width = inputs.shape[1], inputs.shape[2]
         stride2 = tuple(self.strides) == (2, 2) and tuple(self.kernel_size) == (4, 4) and FAST_STRIDE2
         if not stride2 or height is None or width is None or height % 2 or width % 2:
@@ -287,6 +302,16 @@ class Conv2D(keras.layers.Conv2D):
         if min(height, width) >= BLOCKED_MIN_SIZE:
             return "blocked" if whole_map_kernels else None
         return "small"  # matrix products: faster than oneDNN's kernels too
+
+    def _winograd_applies(self, inputs):
+        """Winograd F(4, 3) where it was measured faster: oneDNN CPUs (TensorFlow's Eigen kernels take the
+        forward-gradient form), float32, and the channel and size limits of `winograd.applies`."""
+        if not WINOGRAD:
+            return False
+        shape = list(inputs.shape)
+        if self.padding == "same":
+            shape[1:3] = [None if n is None else n + 2 for n in shape[1:3]]
+        return winograd.applies(shape, self.kernel.shape, inputs.dtype)
 
     def get_config(self):
         return {**super().get_config(), "forward_gradients": self.forward_gradients}

@@ -1,0 +1,156 @@
+"""Winograd F(4×4, 3×3) convolutions (`tfstyle.models.winograd`): the transforms are exact, the convolution and both
+its gradients equal TensorFlow's, and `tfstyle.models.Conv2D` uses it only where it was measured faster."""
+
+import keras
+import numpy as np
+import pytest
+
+from tfstyle.models import resnet_generator
+from tfstyle.models.winograd import POINTS, transform_matrices
+
+# the points of Lavin & Gray's published F(4, 3) matrices, and the ones tfstyle uses
+POINT_SETS = [(0.0, -1.0, 1.0, -2.0, 2.0), POINTS]
+
+
+@pytest.mark.parametrize("points", POINT_SETS)
+def test_transforms_compute_the_correlation_exactly(rng, points):
+    a_t, g, b_t = transform_matrices(points)
+    assert a_t.shape == (4, 6) and g.shape == (6, 3) and b_t.shape == (6, 6)
+    for _ in range(5):
+        d, k = rng.normal(size=6), rng.normal(size=3)
+        correlation = [d[i : i + 3] @ k for i in range(4)]
+        np.testing.assert_allclose(a_t @ ((g @ k) * (b_t @ d)), correlation, rtol=1e-12, atol=1e-12)
+
+
+def test_transforms_refuse_repeated_points():
+    with pytest.raises(ValueError, match="distinct"):
+        transform_matrices((0.0, 1.0, 1.0, -1.0, 2.0))
+
+
+def value_and_grads(conv, x, w, upstream):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch([x, w])
+        y = conv(x, w)
+    return [y, *tape.gradient(y, [x, w], upstream)]
+
+
+@pytest.mark.parametrize("shape,filters", [((1, 6, 6, 3), 2), ((2, 10, 14, 5), 7), ((1, 18, 18, 16), 8)])
+def test_winograd_convolution_and_its_gradients_equal_tensorflows(rng, shape, filters):
+    """Against a float64 convolution, eager and in a tf.function (as in fit); float32 round-off only."""
+    import tensorflow as tf
+
+    from tfstyle.models.winograd import conv2d_winograd
+
+    x = rng.normal(size=shape)
+    w = 0.3 * rng.normal(size=(3, 3, shape[3], filters))
+    upstream = rng.normal(size=(shape[0], shape[1] - 2, shape[2] - 2, filters))
+    as_float32 = [tf.constant(v, tf.float32) for v in (x, w, upstream)]
+    want = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"), *[tf.constant(v) for v in (x, w, upstream)])
+    for got in (value_and_grads(conv2d_winograd, *as_float32), tf.function(value_and_grads)(conv2d_winograd, *as_float32)):
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * float(np.abs(b).max()))
+
+
+def test_winograd_convolution_takes_an_unknown_batch(rng):
+    import tensorflow as tf
+
+    from tfstyle.models.winograd import conv2d_winograd
+
+    w = tf.constant(rng.normal(size=(3, 3, 4, 2)).astype(np.float32))
+    x = tf.constant(rng.normal(size=(3, 10, 6, 4)).astype(np.float32))
+    traced = tf.function(lambda images: conv2d_winograd(images, w), input_signature=[tf.TensorSpec([None, 10, 6, 4])])
+    np.testing.assert_allclose(traced(x), tf.nn.conv2d(x, w, 1, "VALID"), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape,kernel", [((1, 8, 8, 2), (5, 5, 2, 2)), ((1, 9, 10, 2), (3, 3, 2, 2))])
+def test_winograd_convolution_refuses_what_it_cannot_tile(shape, kernel):
+    import tensorflow as tf
+
+    from tfstyle.models.winograd import conv2d_winograd
+
+    with pytest.raises(ValueError, match="3×3|4k \\+ 2"):
+        conv2d_winograd(tf.zeros(shape), tf.zeros(kernel))
+
+
+@pytest.mark.parametrize("padding,size,channels,onednn,dtype,used", [
+    ("valid", 18, 256, True, "float32", True),
+    ("same", 16, 256, True, "float32", True),
+    ("valid", 18, 128, True, "float32", False),  # too few channels: the transforms cost more than they save
+    ("valid", 10, 256, True, "float32", False),  # an 8-pixel output: below MIN_SIZE
+    ("valid", 17, 256, True, "float32", False),  # not whole 4×4 tiles
+    ("valid", 18, 256, True, "mixed_bfloat16", False),  # float32 only
+    ("valid", 18, 256, False, "float32", False),  # TensorFlow's Eigen kernels take the forward-gradient form
+])  # fmt: skip
+def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch, padding, size, channels, onednn, dtype,
+                                                               used):  # fmt: skip
+    """Only trained 3×3 stride-1 convolutions, with oneDNN, in float32, with enough channels and a map of whole
+    tiles; the same outputs and gradients as Keras's layer either way."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv, winograd
+
+    calls = []
+    original = winograd.conv2d_winograd
+    monkeypatch.setattr(winograd, "conv2d_winograd", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
+    layer = conv.Conv2D(channels, 3, padding=padding, dtype=dtype)
+    reference = keras.layers.Conv2D(channels, 3, padding=padding, dtype=dtype)
+    x = tf.constant(rng.normal(size=(1, size, size, channels)).astype(np.float32))
+    reference.build(x.shape)
+    layer.build(x.shape)
+    layer.set_weights([0.02 * rng.normal(size=w.shape).astype(np.float32) for w in reference.get_weights()])
+    reference.set_weights(layer.get_weights())
+
+    def run(module, training):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = module(x, training=training)
+            loss = tf.reduce_sum(tf.cast(y, tf.float32) * tf.sin(tf.cast(y, tf.float32)))
+        return [y, *tape.gradient(loss, [x, *module.trainable_variables])]
+
+    tolerance = 1e-4 if dtype == "float32" else 2e-2
+    for got, want in zip(run(layer, True), run(reference, True)):
+        want = np.float32(want)
+        np.testing.assert_allclose(np.float32(got), want, rtol=tolerance, atol=tolerance * float(np.abs(want).max()))
+    assert len(calls) == (1 if used else 0)
+    run(layer, False)  # inference and export keep the plain convolution
+    assert len(calls) == (1 if used else 0)
+    monkeypatch.setattr(conv, "WINOGRAD", False)
+    run(layer, True)
+    assert len(calls) == (1 if used else 0)
+
+
+def test_cyclegan_generator_trains_with_the_same_gradients_through_winograd(monkeypatch):
+    """The paper's widths (256-channel residual blocks at 64 px // 4 = 16 px): the gradients of every weight agree
+    with oneDNN's kernels whether the blocks' convolutions run as Winograd or not."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv, winograd
+
+    from test_models import without_kinks
+
+    calls = []
+    original = winograd.conv2d_winograd
+    monkeypatch.setattr(winograd, "conv2d_winograd", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: True)
+    keras.utils.set_random_seed(0)
+    g = resnet_generator(1, ngf=64)
+    without_kinks(g)
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32))
+
+    def grads(use_winograd):
+        monkeypatch.setattr(conv, "WINOGRAD", use_winograd)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(g(x, training=True) - x))
+        return tape.gradient(loss, g.trainable_variables)
+
+    plain = grads(False)
+    assert calls == []
+    through_winograd = grads(True)
+    assert len(calls) == 2  # the residual block's two convolutions
+    # biases before instance norm get gradients of zero up to round-off, so the tolerance scales with the largest
+    scale = max(float(np.abs(want).max()) for want in plain)
+    for got, want in zip(through_winograd, plain):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5 * scale)
