@@ -75,6 +75,13 @@ def paired_ratio(run, baseline, steps):
     return statistics.median(r / b for r, b in zip(run_times, baseline_times))
 
 
+def report_pairs(run, baseline, pairs, what):
+    """Prints the median per-step ratio of run against baseline over `pairs` alternating steps; `what` completes
+    "tfstyle takes <ratio>x ..." (e.g. "PyTorch's time")."""
+    ratio = paired_ratio(run, baseline, pairs)
+    print(f"step by step, alternating ({pairs} pairs): tfstyle takes {ratio:.3f}x {what} (median of per-step ratios)")
+
+
 def compare(runners, steps, rounds, step_flops):
     """Times each runner (name -> run) `rounds` times, alternating (the machine is noisy); prints the table."""
     results = {name: [] for name in runners}

@@ -77,7 +77,7 @@ def main():
     parser.add_argument("--pairs", type=int, default=0, metavar="N", help=pairs_help)
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, TORCH_BF16, compare, cpu_report, paired_ratio, torch_bf16
+    from _timing import TORCH, TORCH_BF16, compare, cpu_report, report_pairs, torch_bf16
 
     cpu_report()
 
@@ -105,14 +105,10 @@ def main():
     compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
     tfstyle_run = runners["tfstyle tf.function"][0]
     if args.pairs:
-        ratio = paired_ratio(tfstyle_run, runners[TORCH][0], args.pairs)
-        print(f"step by step, alternating ({args.pairs} pairs): tfstyle takes {ratio:.3f}x PyTorch's time "
-              "(median of per-step ratios)")  # fmt: skip
+        report_pairs(tfstyle_run, runners[TORCH][0], args.pairs, "PyTorch's time")
     if args.onednn_3x3:
-        pairs = args.pairs or 4 * args.steps
-        ratio = paired_ratio(tfstyle_run, runners[ONEDNN_3X3][0], pairs)
-        print(f"step by step, alternating ({pairs} pairs): tfstyle with Winograd 3×3 convolutions takes {ratio:.3f}x "
-              "the time of oneDNN's kernels (median of per-step ratios)")  # fmt: skip
+        what = "the time of the same step with oneDNN's kernels for its Winograd 3×3 convolutions"
+        report_pairs(tfstyle_run, runners[ONEDNN_3X3][0], args.pairs or 4 * args.steps, what)
 
 
 if __name__ == "__main__":

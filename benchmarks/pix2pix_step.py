@@ -93,7 +93,7 @@ def main():
     parser.add_argument("--tensorflow-stride2", action="store_true", help=stride2_help)
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, TORCH_BF16, compare, cpu_report, paired_ratio, torch_bf16
+    from _timing import TORCH, TORCH_BF16, compare, cpu_report, report_pairs, torch_bf16
 
     cpu_report()
 
@@ -121,13 +121,10 @@ def main():
     compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
     tfstyle_run = runners["tfstyle tf.function"][0]
     if args.pairs:
-        ratio = paired_ratio(tfstyle_run, runners[TORCH][0], args.pairs)
-        print(f"step by step, alternating ({args.pairs} pairs): tfstyle takes {ratio:.3f}x PyTorch's time "
-              "(median of per-step ratios)")  # fmt: skip
+        report_pairs(tfstyle_run, runners[TORCH][0], args.pairs, "PyTorch's time")
     if args.tensorflow_stride2:
-        ratio = paired_ratio(tfstyle_run, runners[STRIDE2_TF][0], args.pairs or 4 * args.steps)
-        print(f"step by step, alternating ({args.pairs or 4 * args.steps} pairs): tfstyle's stride-2 forms take "
-              f"{ratio:.3f}x the time of TensorFlow's stride-2 kernels (median of per-step ratios)")  # fmt: skip
+        what = "the time of the same step with TensorFlow's stride-2 kernels"
+        report_pairs(tfstyle_run, runners[STRIDE2_TF][0], args.pairs or 4 * args.steps, what)
 
 
 if __name__ == "__main__":
