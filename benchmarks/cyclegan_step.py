@@ -7,18 +7,18 @@ instance norm, LSGAN, λ = 10 cycle losses, identity loss 0.5·λ, Adam(2e-4, 0.
 reference's order (generators against frozen discriminators, then both discriminators on pooled fakes). Random
 weights and inputs (timing only). Rounds alternate the implementations (noisy machine).
 
-With --onednn-3x3, a second tfstyle row keeps oneDNN's kernels for the 3×3 convolutions that tfstyle runs as
-Winograd F(4, 3) (tfstyle.models.winograd), and tfstyle's step is timed against it step by step as well.
+With --onednn-direct, a second tfstyle row keeps oneDNN's direct convolutions for the layers that tfstyle runs as
+Winograd convolutions (tfstyle.models.winograd), and tfstyle's step is timed against it step by step as well.
 
 Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256] [--ngf 64] [--blocks 9]
-     [--bf16] [--onednn-3x3] [--pairs N]
+     [--bf16] [--onednn-direct] [--pairs N]
 (needs: pip install torch==2.13.0)
 """
 
 import argparse
 
 
-ONEDNN_3X3 = "tfstyle, oneDNN's 3×3 kernels"
+ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions"
 
 
 def tf_runner(jit, size, ngf=64, blocks=9, use_winograd=True):
@@ -72,7 +72,7 @@ def main():
     parser.add_argument("--ngf", type=int, default=64, help="generator filters (the paper: 64)")
     parser.add_argument("--blocks", type=int, default=9, help="residual blocks (the paper: 9 at 256 px)")
     parser.add_argument("--skip-xla", action="store_true")
-    parser.add_argument("--onednn-3x3", action="store_true", help="also time tfstyle without Winograd 3×3 convs")
+    parser.add_argument("--onednn-direct", action="store_true", help="also time tfstyle without Winograd convolutions")
     pairs_help = "also alternate tfstyle and PyTorch step by step N times and print the median per-step ratio"
     parser.add_argument("--pairs", type=int, default=0, metavar="N", help=pairs_help)
     args = parser.parse_args()
@@ -85,8 +85,8 @@ def main():
     runners = {"tfstyle tf.function": tf_runner(False, args.size, **widths)}
     if not args.skip_xla:
         runners["tfstyle XLA"] = tf_runner(True, args.size, **widths)
-    if args.onednn_3x3:
-        runners[ONEDNN_3X3] = tf_runner(False, args.size, **widths, use_winograd=False)
+    if args.onednn_direct:
+        runners[ONEDNN_DIRECT] = tf_runner(False, args.size, **widths, use_winograd=False)
     runners[TORCH] = (torch_runner(args.size, **widths), None)
     if args.bf16:
         from tfstyle.training import set_precision
@@ -106,9 +106,9 @@ def main():
     tfstyle_run = runners["tfstyle tf.function"][0]
     if args.pairs:
         report_pairs(tfstyle_run, runners[TORCH][0], args.pairs, "PyTorch's time")
-    if args.onednn_3x3:
-        what = "the time of the same step with oneDNN's kernels for its Winograd 3×3 convolutions"
-        report_pairs(tfstyle_run, runners[ONEDNN_3X3][0], args.pairs or 4 * args.steps, what)
+    if args.onednn_direct:
+        what = "the time of the same step with oneDNN's direct convolutions for its Winograd layers"
+        report_pairs(tfstyle_run, runners[ONEDNN_DIRECT][0], args.pairs or 4 * args.steps, what)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ fake, then G step against the updated D). Random weights and inputs (timing only
 frameworks (the machine is noisy).
 
 Run: python benchmarks/pix2pix_step.py [--steps 8] [--rounds 2] [--skip-xla] [--bf16] [--keras-batch-norm]
-     [--tensorflow-stride2] [--pairs N]
+     [--tensorflow-stride2] [--onednn-direct] [--pairs N]
 (needs: pip install torch==2.13.0)
 """
 
@@ -15,6 +15,7 @@ import argparse
 
 
 STRIDE2_TF = "tfstyle, TensorFlow's stride-2 kernels"
+ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions"
 
 
 def keras_batch_norm(name):
@@ -26,9 +27,10 @@ def keras_batch_norm(name):
     return keras.layers.BatchNormalization.from_config(_batch_norm(name).get_config())
 
 
-def tf_runner(jit, update, batch_norm=None, fast_stride2=True):
+def tf_runner(jit, update, batch_norm=None, fast_stride2=True, use_winograd=True):
     """A timed tfstyle step; `batch_norm`, a norm-layer factory, replaces tfstyle's fused batch norm;
-    `fast_stride2=False` traces the step with TensorFlow's stride-2 convolution kernels."""
+    `fast_stride2=False` traces the step with TensorFlow's stride-2 convolution kernels, `use_winograd=False` with
+    oneDNN's direct convolutions for the layers tfstyle runs as Winograd convolutions."""
     import keras
     import tensorflow as tf
 
@@ -47,11 +49,11 @@ def tf_runner(jit, update, batch_norm=None, fast_stride2=True):
     step = model.make_train_function() or model.train_function
     ds = tf.data.Dataset.from_tensors((x, y)).repeat()
     iterator = iter(ds)
-    conv.FAST_STRIDE2 = fast_stride2  # read while the step is traced
+    conv.FAST_STRIDE2, conv.WINOGRAD = fast_stride2, use_winograd  # read while the step is traced
     try:
         model.train_function(iterator)  # trace / compile
     finally:
-        conv.FAST_STRIDE2 = True
+        conv.FAST_STRIDE2, conv.WINOGRAD = True, True
     keras.utils.set_random_seed(0)
 
     def run():
@@ -91,6 +93,7 @@ def main():
     stride2_help = ("also time the step with TensorFlow's stride-2 kernels instead of tfstyle's faster forms (with "
                     "oneDNN: instead of the small maps' matrix products)")
     parser.add_argument("--tensorflow-stride2", action="store_true", help=stride2_help)
+    parser.add_argument("--onednn-direct", action="store_true", help="also time tfstyle without Winograd convolutions")
     args = parser.parse_args()
     from _flops import conv_flops
     from _timing import TORCH, TORCH_BF16, compare, cpu_report, report_pairs, torch_bf16
@@ -104,6 +107,8 @@ def main():
         runners["tfstyle, Keras batch norm"] = tf_runner(False, "sequential", keras_batch_norm)
     if args.tensorflow_stride2:
         runners[STRIDE2_TF] = tf_runner(False, "sequential", fast_stride2=False)
+    if args.onednn_direct:
+        runners[ONEDNN_DIRECT] = tf_runner(False, "sequential", use_winograd=False)
     runners[TORCH] = (torch_runner(), None)
     if args.bf16:
         from tfstyle.training import set_precision
@@ -125,6 +130,9 @@ def main():
     if args.tensorflow_stride2:
         what = "the time of the same step with TensorFlow's stride-2 kernels"
         report_pairs(tfstyle_run, runners[STRIDE2_TF][0], args.pairs or 4 * args.steps, what)
+    if args.onednn_direct:
+        what = "the time of the same step with oneDNN's direct convolutions for its Winograd layers"
+        report_pairs(tfstyle_run, runners[ONEDNN_DIRECT][0], args.pairs or 4 * args.steps, what)
 
 
 if __name__ == "__main__":

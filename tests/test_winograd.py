@@ -1,5 +1,6 @@
-"""Winograd F(4×4, 3×3) convolutions (`tfstyle.models.winograd`): the transforms are exact, the convolution and both
-its gradients equal TensorFlow's, and `tfstyle.models.Conv2D` uses it only where it was measured faster."""
+"""Winograd convolutions F(4×4, 3×3) and F(3×3, 4×4) (`tfstyle.models.winograd`): the transforms are exact, the
+convolutions and both gradients equal TensorFlow's, and `tfstyle.models.Conv2D` uses them only where they were
+measured faster."""
 
 import keras
 import numpy as np
@@ -13,12 +14,14 @@ POINT_SETS = [(0.0, -1.0, 1.0, -2.0, 2.0), POINTS]
 
 
 @pytest.mark.parametrize("points", POINT_SETS)
-def test_transforms_compute_the_correlation_exactly(rng, points):
-    a_t, g, b_t = transform_matrices(points)
-    assert a_t.shape == (4, 6) and g.shape == (6, 3) and b_t.shape == (6, 6)
+@pytest.mark.parametrize("output_tile,kernel_size", [(4, 3), (3, 4)])
+def test_transforms_compute_the_correlation_exactly(rng, points, output_tile, kernel_size):
+    m, r = output_tile, kernel_size
+    a_t, g, b_t = transform_matrices(points, m, r)
+    assert a_t.shape == (m, 6) and g.shape == (6, r) and b_t.shape == (6, 6)
     for _ in range(5):
-        d, k = rng.normal(size=6), rng.normal(size=3)
-        correlation = [d[i : i + 3] @ k for i in range(4)]
+        d, k = rng.normal(size=6), rng.normal(size=r)
+        correlation = [d[i : i + r] @ k for i in range(m)]
         np.testing.assert_allclose(a_t @ ((g @ k) * (b_t @ d)), correlation, rtol=1e-12, atol=1e-12)
 
 
@@ -36,16 +39,19 @@ def value_and_grads(conv, x, w, upstream):
     return [y, *tape.gradient(y, [x, w], upstream)]
 
 
-@pytest.mark.parametrize("shape,filters", [((1, 6, 6, 3), 2), ((2, 10, 14, 5), 7), ((1, 18, 18, 16), 8)])
-def test_winograd_convolution_and_its_gradients_equal_tensorflows(rng, shape, filters):
-    """Against a float64 convolution, eager and in a tf.function (as in fit); float32 round-off only."""
+@pytest.mark.parametrize("shape,filters", [((1, 6, 6, 3), 2), ((2, 10, 14, 5), 7), ((1, 18, 18, 16), 8),
+                                           ((2, 7, 9, 3), 4), ((1, 4, 5, 2), 3)])  # fmt: skip
+@pytest.mark.parametrize("size", [3, 4])
+def test_winograd_convolution_and_its_gradients_equal_tensorflows(rng, shape, filters, size):
+    """Against a float64 convolution, eager and in a tf.function (as in fit); float32 round-off only. The sizes
+    include outputs of whole tiles and outputs that are padded to whole tiles and cropped."""
     import tensorflow as tf
 
     from tfstyle.models.winograd import conv2d_winograd
 
     x = rng.normal(size=shape)
-    w = 0.3 * rng.normal(size=(3, 3, shape[3], filters))
-    upstream = rng.normal(size=(shape[0], shape[1] - 2, shape[2] - 2, filters))
+    w = 0.3 * rng.normal(size=(size, size, shape[3], filters))
+    upstream = rng.normal(size=(shape[0], shape[1] - size + 1, shape[2] - size + 1, filters))
     as_float32 = [tf.constant(v, tf.float32) for v in (x, w, upstream)]
     want = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"), *[tf.constant(v) for v in (x, w, upstream)])
     for got in (value_and_grads(conv2d_winograd, *as_float32), tf.function(value_and_grads)(conv2d_winograd, *as_float32)):
@@ -64,29 +70,33 @@ def test_winograd_convolution_takes_an_unknown_batch(rng):
     np.testing.assert_allclose(traced(x), tf.nn.conv2d(x, w, 1, "VALID"), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("shape,kernel", [((1, 8, 8, 2), (5, 5, 2, 2)), ((1, 9, 10, 2), (3, 3, 2, 2))])
-def test_winograd_convolution_refuses_what_it_cannot_tile(shape, kernel):
+@pytest.mark.parametrize("shape,kernel", [((1, 8, 8, 2), (5, 5, 2, 2)), ((1, 8, 8, 2), (3, 4, 2, 2)),
+                                          ((1, 3, 8, 2), (4, 4, 2, 2))])  # fmt: skip
+def test_winograd_convolution_refuses_what_it_cannot_compute(shape, kernel):
     import tensorflow as tf
 
     from tfstyle.models.winograd import conv2d_winograd
 
-    with pytest.raises(ValueError, match="3×3|4k \\+ 2"):
+    with pytest.raises(ValueError, match="3×3 or 4×4|at least the kernel"):
         conv2d_winograd(tf.zeros(shape), tf.zeros(kernel))
 
 
-@pytest.mark.parametrize("padding,size,channels,onednn,dtype,used", [
-    ("valid", 18, 256, True, "float32", True),
-    ("same", 16, 256, True, "float32", True),
-    ("valid", 18, 128, True, "float32", False),  # too few channels: the transforms cost more than they save
-    ("valid", 10, 256, True, "float32", False),  # an 8-pixel output: below MIN_SIZE
-    ("valid", 17, 256, True, "float32", False),  # not whole 4×4 tiles
-    ("valid", 18, 256, True, "mixed_bfloat16", False),  # float32 only
-    ("valid", 18, 256, False, "float32", False),  # TensorFlow's Eigen kernels take the forward-gradient form
+@pytest.mark.parametrize("kernel,padding,size,channels,onednn,dtype,used", [
+    (3, "valid", 18, 256, True, "float32", True),
+    (3, "same", 16, 256, True, "float32", True),
+    (3, "valid", 19, 256, True, "float32", True),  # a 17-pixel output: padded to whole tiles, cropped
+    (4, "valid", 19, 256, True, "float32", True),  # F(3×3, 4×4): a 16-pixel output, padded to 18
+    (4, "same", 18, 256, True, "float32", False),  # "same" with an even kernel: TensorFlow's kernels
+    (3, "valid", 18, 128, True, "float32", False),  # too few channels: the transforms cost more than they save
+    (3, "valid", 10, 256, True, "float32", False),  # an 8-pixel output: below MIN_SIZE
+    (3, "valid", 18, 256, True, "mixed_bfloat16", False),  # float32 only
+    (3, "valid", 18, 256, False, "float32", False),  # TensorFlow's Eigen kernels take the forward-gradient form
+    (5, "valid", 20, 256, True, "float32", False),  # no algorithm for 5×5
 ])  # fmt: skip
-def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch, padding, size, channels, onednn, dtype,
-                                                               used):  # fmt: skip
-    """Only trained 3×3 stride-1 convolutions, with oneDNN, in float32, with enough channels and a map of whole
-    tiles; the same outputs and gradients as Keras's layer either way."""
+def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch, kernel, padding, size, channels, onednn,
+                                                               dtype, used):  # fmt: skip
+    """Only trained 3×3 and 4×4 stride-1 convolutions, with oneDNN, in float32, with enough channels and a large
+    enough map; the same outputs and gradients as Keras's layer either way."""
     import tensorflow as tf
 
     from tfstyle.models import conv, winograd
@@ -95,8 +105,8 @@ def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch,
     original = winograd.conv2d_winograd
     monkeypatch.setattr(winograd, "conv2d_winograd", lambda *a: calls.append(1) or original(*a))
     monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
-    layer = conv.Conv2D(channels, 3, padding=padding, dtype=dtype)
-    reference = keras.layers.Conv2D(channels, 3, padding=padding, dtype=dtype)
+    layer = conv.Conv2D(channels, kernel, padding=padding, dtype=dtype)
+    reference = keras.layers.Conv2D(channels, kernel, padding=padding, dtype=dtype)
     x = tf.constant(rng.normal(size=(1, size, size, channels)).astype(np.float32))
     reference.build(x.shape)
     layer.build(x.shape)
@@ -151,6 +161,39 @@ def test_cyclegan_generator_trains_with_the_same_gradients_through_winograd(monk
     through_winograd = grads(True)
     assert len(calls) == 2  # the residual block's two convolutions
     # biases before instance norm get gradients of zero up to round-off, so the tolerance scales with the largest
+    scale = max(float(np.abs(want).max()) for want in plain)
+    for got, want in zip(through_winograd, plain):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5 * scale)
+
+
+def test_patchgan_trains_with_the_same_gradients_through_winograd(monkeypatch):
+    """The paper's widths: the fourth layer (4×4 256→512, stride 1; a 16-pixel output at 136 px) runs as F(3×3, 4×4)
+    and every weight's gradient agrees with oneDNN's kernels."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv, patchgan_discriminator, winograd
+
+    from test_models import without_kinks
+
+    calls = []
+    original = winograd.conv2d_winograd
+    monkeypatch.setattr(winograd, "conv2d_winograd", lambda *a: calls.append(a[1].shape) or original(*a))
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: True)
+    keras.utils.set_random_seed(0)
+    d = patchgan_discriminator(6, norm="batch")
+    without_kinks(d)
+    x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (1, 136, 136, 6)).astype(np.float32))
+
+    def grads(use_winograd):
+        monkeypatch.setattr(conv, "WINOGRAD", use_winograd)
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(d(x, training=True)))
+        return tape.gradient(loss, d.trainable_variables)
+
+    plain = grads(False)
+    assert calls == []
+    through_winograd = grads(True)
+    assert calls == [(4, 4, 256, 512)]
     scale = max(float(np.abs(want).max()) for want in plain)
     for got, want in zip(through_winograd, plain):
         np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5 * scale)

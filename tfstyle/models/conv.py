@@ -32,11 +32,12 @@ kernels for those shapes were slower too. On a 2-core Xeon with AMX a Pix2Pix st
 time in float32 and 0.73× in bfloat16 with them (12 alternating pairs each). The forms that convolve with a whole
 feature map as the kernel (stride-1 and blocked) stay off with oneDNN, whose convolution aborts on such kernels.
 
-With oneDNN, trained 3×3 stride-1 convolutions with 256 channels or more in and out (the CycleGAN generator's
-residual blocks, AdaIN's decoder) run as Winograd F(4×4, 3×3) in float32 (`tfstyle.models.winograd`): on a 2-core
-Xeon with AMX a CycleGAN step at 256 px took 0.72× the time with it (`benchmarks/cyclegan_step.py --onednn-3x3`).
-Without oneDNN (TensorFlow's Eigen kernels, measured with TF_ENABLE_ONEDNN_OPTS=0 on the same CPU) it was no faster
-than the forward-gradient form, which those CPUs keep.
+With oneDNN, trained 3×3 and 4×4 stride-1 convolutions with 256 channels or more in and out (the CycleGAN
+generator's residual blocks, the PatchGAN's fourth layer, AdaIN's decoder) run as Winograd F(4×4, 3×3) and
+F(3×3, 4×4) in float32 (`tfstyle.models.winograd`). On a 2-core Xeon with AMX, with the 3×3 layers alone, a CycleGAN
+step at 256 px took 0.72× the time (`benchmarks/cyclegan_step.py --onednn-direct`). Without oneDNN (TensorFlow's
+Eigen kernels, measured with TF_ENABLE_ONEDNN_OPTS=0 on the same CPU) it was no faster than the forward-gradient
+form, which those CPUs keep.
 """
 
 import functools
@@ -148,8 +149,8 @@ _FORWARD_GRADIENT_CONVS = {"VALID": _with_forward_gradients("VALID"), "SAME": _w
 # transposed convolutions on maps of up to 16 px as matrix products, larger ones with TensorFlow's kernels (no
 # form tried was faster there). FAST_STRIDE2 = False keeps TensorFlow's kernels for all of them (comparisons).
 FAST_STRIDE2 = True
-# Trained 3×3 stride-1 convolutions by Winograd F(4, 3) with oneDNN (tfstyle.models.winograd); False keeps
-# oneDNN's kernels (comparisons).
+# Trained 3×3 and 4×4 stride-1 convolutions by Winograd with oneDNN (tfstyle.models.winograd); False keeps oneDNN's
+# direct convolutions (comparisons).
 WINOGRAD = True
 BLOCKED_MIN_SIZE = 64
 SMALL_TRANSPOSED_MAX_SIZE = 16
@@ -253,7 +254,8 @@ class Conv2D(keras.layers.Conv2D):
     """`keras.layers.Conv2D` whose stride-1 form ("valid", or "same" with odd kernels) uses
     `conv2d_forward_gradients`, and whose stride-2 4×4 form on even maps uses `conv2d_stride2_blocked` (64 px or
     more), both where `eigen_cpu_kernels()` holds, or `conv2d_stride2_small` (smaller maps) where `cpu_kernels()`
-    holds, oneDNN or not (same weights, same outputs, faster gradients on such CPUs).
+    holds, oneDNN or not (same weights, same outputs, faster gradients on such CPUs). With oneDNN, wide 3×3 and 4×4
+    stride-1 convolutions use `winograd.conv2d_winograd` in training calls (float32).
 
     Args:
         forward_gradients: "training" (default: only in training calls, so inference and export keep the plain
@@ -284,7 +286,7 @@ class Conv2D(keras.layers.Conv2D):
         return _bias_and_activation(self, outputs)
 
     def _gradient_form(self, inputs, training):
-        """"stride1", "winograd" (3×3 stride 1), "blocked" or "small" (stride-2 4×4 on large or small maps), or None
+        """"stride1", "winograd" (3×3 or 4×4, stride 1), "blocked" or "small" (stride-2 4×4 on large or small maps), or None
         (TensorFlow's kernels)."""
         plain = tuple(self.dilation_rate) == (1, 1) and self.groups == 1 and self.data_format == "channels_last"
         if not plain or not cpu_kernels():
@@ -304,8 +306,8 @@ class Conv2D(keras.layers.Conv2D):
         return "small"  # matrix products: faster than oneDNN's kernels too
 
     def _winograd_applies(self, inputs):
-        """Winograd F(4, 3) where it was measured faster: oneDNN CPUs (TensorFlow's Eigen kernels take the
-        forward-gradient form), float32, and the channel and size limits of `winograd.applies`."""
+        """Winograd where it was measured faster: oneDNN CPUs (TensorFlow's Eigen kernels take the forward-gradient
+        form), float32, and the kernel, channel and size limits of `winograd.applies`."""
         if not WINOGRAD:
             return False
         shape = list(inputs.shape)
