@@ -75,11 +75,19 @@ def paired_ratio(run, baseline, steps):
     return statistics.median(r / b for r, b in zip(run_times, baseline_times))
 
 
-def report_pairs(run, baseline, pairs, what):
-    """Prints the median per-step ratio of run against baseline over `pairs` alternating steps; `what` completes
-    "tfstyle takes <ratio>x ..." (e.g. "PyTorch's time")."""
-    ratio = paired_ratio(run, baseline, pairs)
-    print(f"step by step, alternating ({pairs} pairs): tfstyle takes {ratio:.3f}x {what} (median of per-step ratios)")
+def report_pairs(runners, pairs, steps):
+    """Times tfstyle's default step ("tfstyle tf.function") step by step, alternating, against PyTorch's (when
+    `pairs`) and against every variant row of tfstyle ("tfstyle, ...": the same step with one of its forms
+    switched off), and prints the median per-step ratios."""
+    run = runners["tfstyle tf.function"][0]
+    baselines = {TORCH: (pairs, "PyTorch's time")} if pairs else {}
+    for name in runners:
+        if name.startswith("tfstyle, "):
+            baselines[name] = (pairs or 4 * steps, f"the time of the same step with {name.removeprefix('tfstyle, ')}")
+    for name, (count, what) in baselines.items():
+        ratio = paired_ratio(run, runners[name][0], count)
+        print(f"step by step, alternating ({count} pairs): tfstyle takes {ratio:.3f}x {what} (median of per-step "
+              "ratios)")  # fmt: skip
 
 
 def compare(runners, steps, rounds, step_flops):

@@ -18,7 +18,7 @@ Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256] [-
 import argparse
 
 
-ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions"
+ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions for its Winograd layers"
 
 
 def tf_runner(jit, size, ngf=64, blocks=9, use_winograd=True):
@@ -103,12 +103,7 @@ def main():
     step_flops = 6 * 3 * g_flops + (2 * 2 + 4 * 3) * d_flops
     print(f"forward GFLOP: G {g_flops / 1e9:.1f}, D {d_flops / 1e9:.2f}; training step ≈ {step_flops / 1e9:.0f} GFLOP")
     compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
-    tfstyle_run = runners["tfstyle tf.function"][0]
-    if args.pairs:
-        report_pairs(tfstyle_run, runners[TORCH][0], args.pairs, "PyTorch's time")
-    if args.onednn_direct:
-        what = "the time of the same step with oneDNN's direct convolutions for its Winograd layers"
-        report_pairs(tfstyle_run, runners[ONEDNN_DIRECT][0], args.pairs or 4 * args.steps, what)
+    report_pairs(runners, args.pairs, args.steps)
 
 
 if __name__ == "__main__":

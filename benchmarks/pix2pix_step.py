@@ -15,7 +15,7 @@ import argparse
 
 
 STRIDE2_TF = "tfstyle, TensorFlow's stride-2 kernels"
-ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions"
+ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions for its Winograd layers"
 
 
 def keras_batch_norm(name):
@@ -124,15 +124,7 @@ def main():
     step_flops = 3 * g_flops + 3 * 3 * d_flops
     print(f"forward GFLOP: G {g_flops / 1e9:.1f}, D {d_flops / 1e9:.2f}; training step ≈ {step_flops / 1e9:.0f} GFLOP")
     compare({name: run for name, (run, _) in runners.items()}, args.steps, args.rounds, step_flops)
-    tfstyle_run = runners["tfstyle tf.function"][0]
-    if args.pairs:
-        report_pairs(tfstyle_run, runners[TORCH][0], args.pairs, "PyTorch's time")
-    if args.tensorflow_stride2:
-        what = "the time of the same step with TensorFlow's stride-2 kernels"
-        report_pairs(tfstyle_run, runners[STRIDE2_TF][0], args.pairs or 4 * args.steps, what)
-    if args.onednn_direct:
-        what = "the time of the same step with oneDNN's direct convolutions for its Winograd layers"
-        report_pairs(tfstyle_run, runners[ONEDNN_DIRECT][0], args.pairs or 4 * args.steps, what)
+    report_pairs(runners, args.pairs, args.steps)
 
 
 if __name__ == "__main__":
