@@ -54,7 +54,9 @@ def test_winograd_convolution_and_its_gradients_equal_tensorflows(rng, shape, fi
     upstream = rng.normal(size=(shape[0], shape[1] - size + 1, shape[2] - size + 1, filters))
     as_float32 = [tf.constant(v, tf.float32) for v in (x, w, upstream)]
     want = value_and_grads(lambda a, b: tf.nn.conv2d(a, b, 1, "VALID"), *[tf.constant(v) for v in (x, w, upstream)])
-    for got in (value_and_grads(conv2d_winograd, *as_float32), tf.function(value_and_grads)(conv2d_winograd, *as_float32)):
+    eager = value_and_grads(conv2d_winograd, *as_float32)
+    in_graph = tf.function(value_and_grads)(conv2d_winograd, *as_float32)  # as in fit
+    for got in (eager, in_graph):
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4 * float(np.abs(b).max()))
 
@@ -93,8 +95,8 @@ def test_winograd_convolution_refuses_what_it_cannot_compute(shape, kernel):
     (3, "valid", 18, 256, False, "float32", False),  # TensorFlow's Eigen kernels take the forward-gradient form
     (5, "valid", 20, 256, True, "float32", False),  # no algorithm for 5×5
 ])  # fmt: skip
-def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch, kernel, padding, size, channels, onednn,
-                                                               dtype, used):  # fmt: skip
+def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch, kernel, padding, size, channels,
+                                                               onednn, dtype, used):  # fmt: skip
     """Only trained 3×3 and 4×4 stride-1 convolutions, with oneDNN, in float32, with enough channels and a large
     enough map; the same outputs and gradients as Keras's layer either way."""
     import tensorflow as tf

@@ -34,10 +34,10 @@ feature map as the kernel (stride-1 and blocked) stay off with oneDNN, whose con
 
 With oneDNN, trained 3×3 and 4×4 stride-1 convolutions with 256 channels or more in and out (the CycleGAN
 generator's residual blocks, the PatchGAN's fourth layer, AdaIN's decoder) run as Winograd F(4×4, 3×3) and
-F(3×3, 4×4) in float32 (`tfstyle.models.winograd`). On a 2-core Xeon with AMX, with the 3×3 layers alone, a CycleGAN
-step at 256 px took 0.72× the time (`benchmarks/cyclegan_step.py --onednn-direct`). Without oneDNN (TensorFlow's
-Eigen kernels, measured with TF_ENABLE_ONEDNN_OPTS=0 on the same CPU) it was no faster than the forward-gradient
-form, which those CPUs keep.
+F(3×3, 4×4) in float32 (`tfstyle.models.winograd`). On a 2-core Xeon with AMX a CycleGAN step at 256 px took
+0.70× the time and a Pix2Pix step 0.87× (step by step against oneDNN's direct convolutions, the benchmarks'
+`--onednn-direct`). Without oneDNN (TensorFlow's Eigen kernels, measured with TF_ENABLE_ONEDNN_OPTS=0 on the same
+CPU) it was no faster than the forward-gradient form, which those CPUs keep.
 """
 
 import functools
@@ -286,8 +286,8 @@ class Conv2D(keras.layers.Conv2D):
         return _bias_and_activation(self, outputs)
 
     def _gradient_form(self, inputs, training):
-        """"stride1", "winograd" (3×3 or 4×4, stride 1), "blocked" or "small" (stride-2 4×4 on large or small maps), or None
-        (TensorFlow's kernels)."""
+        """"stride1", "winograd" (3×3 or 4×4, stride 1), "blocked" or "small" (stride-2 4×4 on large or small maps),
+        or None (TensorFlow's kernels)."""
         plain = tuple(self.dilation_rate) == (1, 1) and self.groups == 1 and self.data_format == "channels_last"
         if not plain or not cpu_kernels():
             return None
