@@ -11,10 +11,10 @@ Why: oneDNN's float32 convolution runs these layers at about 190-230 GFLOP/s on 
 CycleGAN generator's residual blocks (3×3 256→256 at 64×64) are about 80 % of a generator pass, the bulk of a
 CycleGAN step, and the PatchGAN's 4×4 256→512 layer at 31×31 is the largest of the discriminator, which takes half
 of a Pix2Pix step. Forward plus both gradients at batch 1: the 3×3 layer 59 ms with oneDNN and 37 ms this way
-(batch 2: 103 vs 66 ms), the 4×4 layer 62-64 vs 37-39 ms. With fewer channels the transforms, which move whole feature maps, cost more than the
-products saved (3×3 128→128 at 64×64, batch 4: 0.96×; 64→32 at 256×256: 2×), hence `MIN_CHANNELS`. With
-TensorFlow's Eigen kernels instead of oneDNN's it was no faster than `tfstyle.models.conv`'s forward-gradient form,
-so it is used with oneDNN only.
+(batch 2: 103 vs 66 ms), the 4×4 layer 62-64 vs 37-39 ms. With fewer channels the transforms, which move whole
+feature maps, cost more than the products saved (3×3 128→128 at 64×64, batch 4: 0.96×; 64→32 at 256×256: 2×),
+hence `MIN_CHANNELS`. With TensorFlow's Eigen kernels instead of oneDNN's it was no faster than
+`tfstyle.models.conv`'s forward-gradient form, so it is used with oneDNN only.
 
 The matrices come from the Toom-Cook construction with the points 0, -1, 1, -1/2, 2 and ∞ for both. Lavin & Gray's
 0, ±1, ±2 give about three times the float32 error; with these points the outputs and both gradients of the layers
