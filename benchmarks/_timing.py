@@ -6,6 +6,8 @@ import time
 
 TORCH = "PyTorch 2.13 (eager)"
 TORCH_BF16 = "PyTorch 2.13 (eager, autocast bfloat16)"
+# a tfstyle variant row ("tfstyle, ..."): the step traced with `tfstyle.models.conv.WINOGRAD = False`
+ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions for its Winograd layers"
 
 
 def usable_cores():

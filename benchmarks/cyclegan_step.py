@@ -18,9 +18,6 @@ Run: python benchmarks/cyclegan_step.py [--steps 3] [--rounds 2] [--size 256] [-
 import argparse
 
 
-ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions for its Winograd layers"
-
-
 def tf_runner(jit, size, ngf=64, blocks=9, use_winograd=True):
     import tensorflow as tf
 
@@ -77,7 +74,7 @@ def main():
     parser.add_argument("--pairs", type=int, default=0, metavar="N", help=pairs_help)
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, TORCH_BF16, compare, cpu_report, report_pairs, torch_bf16
+    from _timing import ONEDNN_DIRECT, TORCH, TORCH_BF16, compare, cpu_report, report_pairs, torch_bf16
 
     cpu_report()
 

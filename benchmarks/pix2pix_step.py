@@ -15,7 +15,6 @@ import argparse
 
 
 STRIDE2_TF = "tfstyle, TensorFlow's stride-2 kernels"
-ONEDNN_DIRECT = "tfstyle, oneDNN's direct convolutions for its Winograd layers"
 
 
 def keras_batch_norm(name):
@@ -96,7 +95,7 @@ def main():
     parser.add_argument("--onednn-direct", action="store_true", help="also time tfstyle without Winograd convolutions")
     args = parser.parse_args()
     from _flops import conv_flops
-    from _timing import TORCH, TORCH_BF16, compare, cpu_report, report_pairs, torch_bf16
+    from _timing import ONEDNN_DIRECT, TORCH, TORCH_BF16, compare, cpu_report, report_pairs, torch_bf16
 
     cpu_report()
 

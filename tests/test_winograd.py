@@ -83,6 +83,17 @@ def test_winograd_convolution_refuses_what_it_cannot_compute(shape, kernel):
         conv2d_winograd(tf.zeros(shape), tf.zeros(kernel))
 
 
+def record_winograd_kernels(monkeypatch):
+    """Wraps `winograd.conv2d_winograd` so each call appends its kernel's shape to the returned list."""
+    from tfstyle.models import winograd
+
+    kernels = []
+    original = winograd.conv2d_winograd
+    recording = lambda x, kernel: kernels.append(kernel.shape) or original(x, kernel)  # noqa: E731
+    monkeypatch.setattr(winograd, "conv2d_winograd", recording)
+    return kernels
+
+
 @pytest.mark.parametrize("kernel,padding,size,channels,onednn,dtype,used", [
     (3, "valid", 18, 256, True, "float32", True),
     (3, "same", 16, 256, True, "float32", True),
@@ -101,11 +112,9 @@ def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch,
     enough map; the same outputs and gradients as Keras's layer either way."""
     import tensorflow as tf
 
-    from tfstyle.models import conv, winograd
+    from tfstyle.models import conv
 
-    calls = []
-    original = winograd.conv2d_winograd
-    monkeypatch.setattr(winograd, "conv2d_winograd", lambda *a: calls.append(1) or original(*a))
+    calls = record_winograd_kernels(monkeypatch)
     monkeypatch.setattr(conv, "onednn_enabled", lambda: onednn)
     layer = conv.Conv2D(channels, kernel, padding=padding, dtype=dtype)
     reference = keras.layers.Conv2D(channels, kernel, padding=padding, dtype=dtype)
@@ -134,38 +143,45 @@ def test_conv_layer_uses_winograd_where_it_was_measured_faster(rng, monkeypatch,
     assert len(calls) == (1 if used else 0)
 
 
+def assert_same_gradients_through_winograd(monkeypatch, model, loss, kernels):
+    """The gradients of `loss(model)` with respect to every weight, with oneDNN (faked), agree whether the model's
+    Winograd layers run as Winograd or as oneDNN's convolution; returns the kernel shapes of the Winograd calls."""
+    import tensorflow as tf
+
+    from tfstyle.models import conv
+
+    from test_models import without_kinks
+
+    monkeypatch.setattr(conv, "onednn_enabled", lambda: True)
+    without_kinks(model)
+
+    def grads(use_winograd):
+        monkeypatch.setattr(conv, "WINOGRAD", use_winograd)
+        with tf.GradientTape() as tape:
+            value = loss(model)
+        return tape.gradient(value, model.trainable_variables)
+
+    plain = grads(False)
+    assert kernels == []
+    through_winograd = grads(True)
+    # biases before a norm get gradients of zero up to round-off, so the tolerance scales with the largest
+    scale = max(float(np.abs(want).max()) for want in plain)
+    for got, want in zip(through_winograd, plain):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5 * scale)
+    return [tuple(shape) for shape in kernels]
+
+
 def test_cyclegan_generator_trains_with_the_same_gradients_through_winograd(monkeypatch):
     """The paper's widths (256-channel residual blocks at 64 px // 4 = 16 px): the gradients of every weight agree
     with oneDNN's kernels whether the blocks' convolutions run as Winograd or not."""
     import tensorflow as tf
 
-    from tfstyle.models import conv, winograd
-
-    from test_models import without_kinks
-
-    calls = []
-    original = winograd.conv2d_winograd
-    monkeypatch.setattr(winograd, "conv2d_winograd", lambda *a: calls.append(1) or original(*a))
-    monkeypatch.setattr(conv, "onednn_enabled", lambda: True)
+    kernels = record_winograd_kernels(monkeypatch)
     keras.utils.set_random_seed(0)
-    g = resnet_generator(1, ngf=64)
-    without_kinks(g)
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (1, 64, 64, 3)).astype(np.float32))
-
-    def grads(use_winograd):
-        monkeypatch.setattr(conv, "WINOGRAD", use_winograd)
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(g(x, training=True) - x))
-        return tape.gradient(loss, g.trainable_variables)
-
-    plain = grads(False)
-    assert calls == []
-    through_winograd = grads(True)
-    assert len(calls) == 2  # the residual block's two convolutions
-    # biases before instance norm get gradients of zero up to round-off, so the tolerance scales with the largest
-    scale = max(float(np.abs(want).max()) for want in plain)
-    for got, want in zip(through_winograd, plain):
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5 * scale)
+    loss = lambda g: tf.reduce_mean(tf.square(g(x, training=True) - x))  # noqa: E731
+    called = assert_same_gradients_through_winograd(monkeypatch, resnet_generator(1, ngf=64), loss, kernels)
+    assert called == [(3, 3, 256, 256)] * 2  # the residual block's two convolutions
 
 
 def test_patchgan_trains_with_the_same_gradients_through_winograd(monkeypatch):
@@ -173,29 +189,11 @@ def test_patchgan_trains_with_the_same_gradients_through_winograd(monkeypatch):
     and every weight's gradient agrees with oneDNN's kernels."""
     import tensorflow as tf
 
-    from tfstyle.models import conv, patchgan_discriminator, winograd
+    from tfstyle.models import patchgan_discriminator
 
-    from test_models import without_kinks
-
-    calls = []
-    original = winograd.conv2d_winograd
-    monkeypatch.setattr(winograd, "conv2d_winograd", lambda *a: calls.append(a[1].shape) or original(*a))
-    monkeypatch.setattr(conv, "onednn_enabled", lambda: True)
+    kernels = record_winograd_kernels(monkeypatch)
     keras.utils.set_random_seed(0)
-    d = patchgan_discriminator(6, norm="batch")
-    without_kinks(d)
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (1, 136, 136, 6)).astype(np.float32))
-
-    def grads(use_winograd):
-        monkeypatch.setattr(conv, "WINOGRAD", use_winograd)
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(d(x, training=True)))
-        return tape.gradient(loss, d.trainable_variables)
-
-    plain = grads(False)
-    assert calls == []
-    through_winograd = grads(True)
-    assert calls == [(4, 4, 256, 512)]
-    scale = max(float(np.abs(want).max()) for want in plain)
-    for got, want in zip(through_winograd, plain):
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5 * scale)
+    loss = lambda d: tf.reduce_mean(tf.square(d(x, training=True)))  # noqa: E731
+    called = assert_same_gradients_through_winograd(monkeypatch, patchgan_discriminator(6, norm="batch"), loss, kernels)
+    assert called == [(4, 4, 256, 512)]

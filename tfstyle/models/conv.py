@@ -276,14 +276,13 @@ class Conv2D(keras.layers.Conv2D):
             return super().call(inputs)
         kernel = tf.cast(self.kernel, inputs.dtype)
         if form == "stride1":
-            outputs = conv2d_forward_gradients(inputs, kernel, self.padding.upper())
-        elif form == "winograd":
-            outputs = winograd.conv2d_winograd(inputs if self.padding == "valid" else tf.pad(inputs, _PAD1), kernel)
-        else:
-            # "same" on an even size pads one pixel on each side, as the papers' padding=1
-            x = inputs if self.padding == "valid" else tf.pad(inputs, _PAD1)
-            outputs = (conv2d_stride2_blocked if form == "blocked" else conv2d_stride2_small)(x, kernel)
-        return _bias_and_activation(self, outputs)
+            return _bias_and_activation(self, conv2d_forward_gradients(inputs, kernel, self.padding.upper()))
+        # "same" pads one pixel on each side: a 3×3 kernel's "same", and the papers' padding=1 of the stride-2 4×4
+        # convolutions on even maps
+        x = inputs if self.padding == "valid" else tf.pad(inputs, _PAD1)
+        convolve = {"winograd": winograd.conv2d_winograd, "blocked": conv2d_stride2_blocked,
+                    "small": conv2d_stride2_small}[form]  # fmt: skip
+        return _bias_and_activation(self, convolve(x, kernel))
 
     def _gradient_form(self, inputs, training):
         """"stride1", "winograd" (3×3 or 4×4, stride 1), "blocked" or "small" (stride-2 4×4 on large or small maps),

@@ -256,7 +256,7 @@ def _optimise_scipy(image, value_and_grad, s, steps, state, report, bar):
         x = tf.constant(flat.reshape(1, *shape), tf.float32)
         total, grad, parts = value_and_grad(x)
         state["evaluations"] += 1
-        last.update(x=flat, total=total, parts=parts)
+        last.update(total=total, parts=parts)
         return float(total), grad.numpy().astype(np.float64).ravel()
 
     bounds = scipy.optimize.Bounds(np.zeros(image.size), np.ones(image.size)) if s.clip else None

@@ -82,11 +82,11 @@ class History:
         order, m = np.array(self.order), self.memory
         newest = order[-1]
         theta = self.yy[newest, newest] / self.sy[newest, newest]
-        sy = self.sy[np.ix_(order, order)]
+        sy, ss = self.sy[np.ix_(order, order)], self.ss[np.ix_(order, order)]
         middle = np.block([[-np.diag(np.diag(sy)), np.tril(sy, -1).T],
-                           [np.tril(sy, -1), theta * self.ss[np.ix_(order, order)]]])  # fmt: skip
+                           [np.tril(sy, -1), theta * ss]])  # fmt: skip
         gram = np.block([[self.yy[np.ix_(order, order)], theta * sy.T],
-                         [theta * sy, theta**2 * self.ss[np.ix_(order, order)]]])  # fmt: skip
+                         [theta * sy, theta**2 * ss]])  # fmt: skip
         held_columns = np.flatnonzero(held)
         if held_columns.size:
             # np.ix_ gathers only the held columns (rows[order] would copy the whole history first)
